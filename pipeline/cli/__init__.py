@@ -1,0 +1,61 @@
+"""The `precode` command line: a thin layer that parses arguments and calls plain functions.
+
+One module per command. Errors a user can cause are `PrecodeError`s: they are printed without
+a traceback and the process exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from pipeline.errors import PrecodeError
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False, soft_wrap=True)
+
+
+class _PrecodeGroup(TyperGroup):
+    """Turns a `PrecodeError` anywhere below into a clean message and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PrecodeError as exc:
+            stderr.print(f"[bold red]Error:[/] {exc.render()}", markup=True, highlight=False)
+            raise click.exceptions.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=_PrecodeGroup,
+    name="precode",
+    help="Pre-code interview transcripts against a codebook, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _register() -> None:
+    from pipeline.cli import codebook, ingest, segment
+
+    app.command("ingest")(ingest.ingest_command)
+    app.command("segment")(segment.segment_command)
+    app.add_typer(codebook.app, name="codebook")
+
+
+_register()
+
+
+def main() -> None:
+    app(prog_name="precode")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

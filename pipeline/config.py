@@ -1,0 +1,96 @@
+"""Configuration: `configs/default.yaml` holds every key; users override, never invent.
+
+`load_config(path, overrides)` deep-merges a user file and `section.key=value` overrides onto
+the defaults. Unknown keys and values of the wrong type are errors that name the key.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.errors import ConfigError, InputNotFoundError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
+REFERENCE_CODEBOOK = CONFIG_DIR / "codebooks" / "recovery_peer_support.yaml"
+
+Config = dict[str, Any]
+
+
+def defaults() -> Config:
+    if not DEFAULT_CONFIG.exists():
+        raise InputNotFoundError("the default configuration is missing", path=DEFAULT_CONFIG,
+                                 hint="reinstall precode from its source folder (pip install -e .)")
+    with DEFAULT_CONFIG.open(encoding="utf-8") as fh:
+        data: Config = yaml.safe_load(fh)
+    return data
+
+
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
+    """The resolved configuration: defaults, then the file at `path`, then `overrides`."""
+    config = defaults()
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise InputNotFoundError("no such configuration file", path=path,
+                                     hint="check the path given to --config")
+        try:
+            with path.open(encoding="utf-8") as fh:
+                user = yaml.safe_load(fh) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"not valid YAML: {exc}", path=path,
+                              hint="fix the YAML syntax (indentation, quotes)") from exc
+        if not isinstance(user, dict):
+            raise ConfigError("a configuration file must be a mapping of sections", path=path,
+                              hint="see configs/default.yaml for the layout")
+        _merge(config, user, str(path), "")
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"cannot read the override {item!r}",
+                              hint="write overrides as section.key=value, e.g. segment.unit=turn")
+        node: Any = yaml.safe_load(raw) if raw.strip() else None
+        for part in reversed(key.strip().split(".")):
+            node = {part: node}
+        _merge(config, node, "--set", "")
+    return config
+
+
+def _merge(base: Config, update: Config, origin: str, prefix: str) -> None:
+    for key, value in update.items():
+        dotted = f"{prefix}{key}"
+        if key not in base:
+            valid = ", ".join(f"{prefix}{k}" for k in base)
+            raise ConfigError(f"unknown configuration key {dotted!r} (from {origin})",
+                              hint=f"valid keys here: {valid}")
+        current = base[key]
+        if isinstance(current, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{dotted!r} must be a section, not {value!r} (from {origin})",
+                                  hint="see configs/default.yaml")
+            _merge(current, value, origin, dotted + ".")
+        else:
+            base[key] = _check_type(dotted, current, value, origin)
+
+
+def _check_type(key: str, current: Any, value: Any, origin: str) -> Any:
+    if current is None or value is None:
+        return copy.deepcopy(value)
+    if isinstance(current, bool) or isinstance(value, bool):
+        ok = isinstance(current, bool) and isinstance(value, bool)
+    elif isinstance(current, float):
+        ok = isinstance(value, (int, float))
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, type(current))
+    if not ok:
+        raise ConfigError(
+            f"{key!r} must be {type(current).__name__}, got {value!r} (from {origin})",
+            hint=f"the default is {current!r}",
+        )
+    return copy.deepcopy(value)

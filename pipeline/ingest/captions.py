@@ -1,0 +1,107 @@
+"""Subtitle transcripts (`.vtt` from Zoom and Teams, `.srt`), parsed with webvtt-py.
+
+Zoom writes `Name: text` in each cue; Teams writes `<v Name>text</v>`. Consecutive cues of
+one speaker merge into one turn and keep the first cue's start and the last cue's end time.
+The source text is rendered as `Speaker: utterance` paragraphs, readable in any QDA tool.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import MalformedTranscriptError
+from pipeline.ingest.speakers import LABEL_LINE, MAX_LABEL_CHARS, parse_timestamp, role_for
+from pipeline.model import Turn
+
+_TIMING = re.compile(
+    r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}(\s|$)"
+)
+_VOICE = re.compile(r"<v(?:\.[^\s>]+)*\s+([^>]+)>")
+_TAG = re.compile(r"</?[^>]+>")
+
+
+@dataclass
+class _Cue:
+    speaker: str | None
+    text: str
+    start: float | None
+    end: float | None
+
+
+def read_captions(raw: str, path: Path, fmt: str,
+                  interviewer_names: Sequence[str]) -> tuple[str, list[Turn]]:
+    _check_timings(raw, path, fmt)
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+    try:
+        captions = webvtt.from_buffer(io.StringIO(raw), format=fmt).captions
+    except (MalformedFileError, MalformedCaptionError, ValueError) as exc:
+        raise MalformedTranscriptError(
+            f"not a valid {fmt.upper()} file ({exc})", path=path,
+            hint=f"check the file in a text editor; a {fmt.upper()} file is a list of cues "
+                 "with a timing line such as 00:00:01.000 --> 00:00:04.000",
+        ) from exc
+    cues = [_cue(c) for c in captions]
+    cues = [c for c in cues if c.text]
+    if not cues:
+        raise MalformedTranscriptError(
+            f"no captions with text found in this {fmt.upper()} file", path=path,
+            hint="check that the export contains the transcript, not only a header",
+        )
+    return _render(cues, interviewer_names)
+
+
+def _check_timings(raw: str, path: Path, fmt: str) -> None:
+    lines = raw.split("\n")
+    if fmt == "vtt" and not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
+        raise MalformedTranscriptError(
+            "a WebVTT file must start with the line 'WEBVTT'", path=path, line=1,
+            hint="if this is an SRT file, rename it to .srt; otherwise re-export it",
+        )
+    for number, line in enumerate(lines, 1):
+        if "-->" in line and not _TIMING.match(line):
+            raise MalformedTranscriptError(
+                f"malformed cue timing {line.strip()!r}", path=path, line=number,
+                hint="a timing line reads like 00:01:02.500 --> 00:01:05.000",
+            )
+
+
+def _cue(caption) -> _Cue:  # type: ignore[no-untyped-def]
+    raw = caption.raw_text
+    voice = _VOICE.search(raw)
+    text = " ".join(_TAG.sub("", raw).split())
+    speaker = voice.group(1).strip() if voice else None
+    if speaker is None:
+        m = LABEL_LINE.match(text)
+        if m and len(m.group("label")) <= MAX_LABEL_CHARS:
+            speaker, text = m.group("label").strip(), text[m.end():].strip()
+    return _Cue(speaker, text, parse_timestamp(caption.start), parse_timestamp(caption.end))
+
+
+def _render(cues: list[_Cue], interviewer_names: Sequence[str]) -> tuple[str, list[Turn]]:
+    # A cue without a speaker continues the previous speaker's turn.
+    merged: list[_Cue] = []
+    for cue in cues:
+        speaker = cue.speaker or (merged[-1].speaker if merged else None)
+        if merged and merged[-1].speaker == speaker:
+            merged[-1].text += " " + cue.text
+            merged[-1].end = cue.end
+        else:
+            merged.append(_Cue(speaker, cue.text, cue.start, cue.end))
+    parts: list[str] = []
+    turns: list[Turn] = []
+    pos = 0
+    for cue in merged:
+        speaker = cue.speaker or "unknown"
+        prefix = f"{speaker}: " if cue.speaker else ""
+        start = pos + len(prefix)
+        parts.append(prefix + cue.text)
+        turns.append(Turn(speaker, role_for(speaker, interviewer_names), start,
+                          start + len(cue.text), cue.start, cue.end))
+        pos += len(prefix) + len(cue.text) + 2
+    return "\n\n".join(parts), turns

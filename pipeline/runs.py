@@ -1,0 +1,166 @@
+"""The run folder: what a run did, in files a person can read, written atomically.
+
+Every file is written to a temporary name beside its target and renamed into place, so a
+crash or a failed stage never leaves a half-written file. `manifest.json` records the
+resolved config, versions, input checksums and, per stage, a fingerprint of its inputs and
+settings: a stage whose fingerprint is unchanged can be skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pipeline.errors import RunFolderError
+from pipeline.model import Record, Segment, Source
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+R = TypeVar("R", bound=Record)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in ("precode", "spacy", "scikit-learn", "sentence-transformers", "torch", "numpy"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(*parts: Any) -> str:
+    """A hash of JSON-serializable parts: the identity of a stage's inputs and settings."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+@contextmanager
+def atomic_write(path: Path, mode: str = "w") -> Iterator[Any]:
+    """Open a temp file beside `path`; rename it over `path` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        newline = None if "b" in mode else "\n"
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RunFolder:
+    """A run's folder: `runs/NAME/` with the files of DESIGN.md."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def exists(self) -> bool:
+        return self.file(MANIFEST).exists()
+
+    # -- manifest ---------------------------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        path = self.file(MANIFEST)
+        if not path.exists():
+            raise RunFolderError(
+                "this is not a run folder (no manifest.json)", path=self.path,
+                hint="create one with `precode ingest TRANSCRIPTS --out RUN` or `precode run`",
+            )
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise RunFolderError(f"manifest.json is not valid JSON ({exc})", path=path,
+                                 hint="re-create the run with `precode ingest`") from exc
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise RunFolderError(
+                f"this run folder has format version {version!r}; this precode reads "
+                f"version {FORMAT_VERSION}", path=self.path,
+                hint="re-run `precode ingest` into a new folder with this version of precode",
+            )
+        return data
+
+    def new_manifest(self, config: dict[str, Any], inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "versions": package_versions(),
+            "config": config,
+            "inputs": inputs,
+            "stages": {},
+        }
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        self.write_json(MANIFEST, manifest)
+
+    def record_stage(self, manifest: dict[str, Any], stage: str, fp: str, seconds: float,
+                     **counts: Any) -> None:
+        manifest["stages"][stage] = {
+            "fingerprint": fp,
+            "seconds": round(seconds, 3),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **counts,
+        }
+
+    # -- records ----------------------------------------------------------------------------
+    def write_json(self, name: str, data: Any) -> None:
+        with atomic_write(self.file(name)) as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+
+    def write_jsonl(self, name: str, records: Iterable[Record | dict[str, Any]]) -> int:
+        count = 0
+        with atomic_write(self.file(name)) as fh:
+            for record in records:
+                row = record.to_dict() if isinstance(record, Record) else record
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+        return count
+
+    def read_jsonl(self, name: str, cls: type[R]) -> list[R]:
+        path = self.file(name)
+        if not path.exists():
+            raise RunFolderError(f"{name} is missing", path=self.path,
+                                 hint="run the earlier stages first (see `precode --help`)")
+        out = []
+        with path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    out.append(cls.from_dict(json.loads(line)))
+                except (json.JSONDecodeError, TypeError, ValueError) as exc:
+                    raise RunFolderError(f"cannot read this line ({exc})", path=path, line=number,
+                                         hint="the file was edited or written by another "
+                                              "version; re-run the stage that writes it") from exc
+        return out
+
+    def sources(self) -> list[Source]:
+        return self.read_jsonl("sources.jsonl", Source)
+
+    def segments(self) -> list[Segment]:
+        return self.read_jsonl("segments.jsonl", Segment)
