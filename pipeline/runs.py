@@ -24,6 +24,8 @@ from pipeline.errors import RunFolderError
 from pipeline.model import Record, Segment, Source
 
 FORMAT_VERSION = 1
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 MANIFEST = "manifest.json"
 R = TypeVar("R", bound=Record)
 
@@ -64,6 +66,7 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[Any]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
