@@ -135,6 +135,10 @@ class RunFolder:
             json.dump(data, fh, ensure_ascii=False, indent=2)
             fh.write("\n")
 
+    def write_text(self, name: str, text: str) -> None:
+        with atomic_write(self.file(name)) as fh:
+            fh.write(text)
+
     def write_jsonl(self, name: str, records: Iterable[Record | dict[str, Any]]) -> int:
         count = 0
         with atomic_write(self.file(name)) as fh:

@@ -8,16 +8,23 @@ A stage whose fingerprint (inputs + settings) is unchanged is skipped unless for
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline import ingest
-from pipeline.config import Config, load_config
+from pipeline.codebook import codebook_to_yaml, load_codebook
+from pipeline.config import REFERENCE_CODEBOOK, Config, load_config
+from pipeline.embed import make_embedder
+from pipeline.embed.base import Embedder
+from pipeline.errors import CodebookError, InputNotFoundError, RunFolderError
 from pipeline.ingest.participants import attach_participants
-from pipeline.runs import RunFolder, fingerprint, sha256_file
+from pipeline.model import Codebook
+from pipeline.runs import RunFolder, atomic_write, fingerprint, sha256_file
 from pipeline.segment import SegmentOptions, segment_all
+from pipeline.suggest import SavedHead, score_segments, suggestion_rows, suggestions
+from pipeline.suggest.output import write_csv
 
 
 @dataclass
@@ -104,3 +111,85 @@ def segment_stage(out: str | Path, config: Config | None = None,
 def describe(result: StageResult) -> dict[str, Any]:
     return {"stage": result.stage, "skipped": result.skipped, "seconds": result.seconds,
             **result.counts}
+
+
+def resolve_codebook(run: RunFolder, codebook: str | Path | None) -> tuple[Path, Codebook]:
+    """The codebook a stage uses: the one given, else the run's own, else the reference."""
+    if codebook is not None:
+        path = Path(codebook)
+    elif run.file("codebook.yaml").exists():
+        path = run.file("codebook.yaml")
+    else:
+        path = REFERENCE_CODEBOOK
+    return path, load_codebook(path)
+
+
+def load_head(model: str | Path, embedder: Embedder, codebook: Codebook) -> SavedHead:
+    path = Path(model)
+    if not path.exists():
+        raise InputNotFoundError("no such trained model folder", path=path,
+                                 hint="train one with `precode train RUN --gold FILE --out "
+                                      "models/NAME`, or leave out --model for zero-shot")
+    return SavedHead.load(path, fingerprint=embedder.fingerprint, code_ids=codebook.code_ids())
+
+
+def suggest_stage(out: str | Path, config: Config | None = None,
+                  codebook: str | Path | None = None, model: str | Path | None = None,
+                  force: bool = False,
+                  progress: Callable[[int, int], None] | None = None) -> StageResult:
+    """Score the run's segments against a codebook; write suggestions.jsonl/.csv."""
+    run = RunFolder(out)
+    manifest = run.manifest()
+    config = config or manifest["config"]
+    started = time.perf_counter()
+    codebook_path, book = resolve_codebook(run, codebook)
+    if not any(True for _ in book.codes()):
+        raise CodebookError("the codebook has no codes", path=codebook_path,
+                            hint="add codes to its themes")
+    segments_fp = manifest["stages"].get("segment", {}).get("fingerprint")
+    if segments_fp is None:
+        raise RunFolderError("the run has no segments yet", path=run.path,
+                             hint=f"run `precode segment {run.path}` first")
+    model_fp = sha256_file(Path(model) / "head.npz") if model and \
+        (Path(model) / "head.npz").exists() else None
+    fp = fingerprint(segments_fp, codebook_to_yaml(book), model_fp, config["embed"],
+                     config["suggest"])
+    done = manifest["stages"].get("suggest", {})
+    if not force and done.get("fingerprint") == fp and run.file("suggestions.jsonl").exists():
+        return StageResult("suggest", True, 0.0, {k: v for k, v in done.items()
+                                                  if isinstance(v, int)})
+    sources, segments = run.sources(), run.segments()
+    embedder = make_embedder(config["embed"], progress=progress)
+    head = load_head(model, embedder, book) if model else None
+    scored = score_segments(segments, sources, book, embedder, config["suggest"], head)
+    settings = config["suggest"]
+    items = list(suggestions(scored, settings["top_k"], settings["threshold"]))
+    seconds = time.perf_counter() - started
+    coded = len({s.segment_id for s in items if s.code_id is not None})
+    counts = {"segments": len(segments), "suggestions": sum(1 for s in items if s.code_id),
+              "segments_with_code": coded, "encoded": embedder.encoded}
+    manifest["config"]["embed"] = config["embed"]
+    manifest["config"]["suggest"] = settings
+    run.record_stage(manifest, "suggest", fp, seconds, **counts,
+                     codebook=str(codebook_path), model=str(model) if model else None,
+                     method=scored.method, embedder=embedder.fingerprint)
+    run.write_text("codebook.yaml", codebook_to_yaml(book))
+    run.write_jsonl("suggestions.jsonl", suggestion_rows(items, segments, sources))
+    with atomic_write(run.file("suggestions.csv")) as fh:
+        write_csv(fh, scored, sources, settings["top_k"])
+    run.write_manifest(manifest)
+    return StageResult("suggest", False, seconds, counts)
+
+
+def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | None = None,
+                 codebook: str | Path | None = None, model: str | Path | None = None,
+                 participants: str | Path | None = None, force: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> list[StageResult]:
+    """ingest -> segment -> suggest, skipping the stages whose inputs did not change."""
+    config = config or load_config()
+    results = [ingest_stage(paths, out, config, participants=participants, force=force)]
+    # A changed earlier stage forces the later ones (their fingerprints chain anyway).
+    results.append(segment_stage(out, config, force=force))
+    results.append(suggest_stage(out, config, codebook=codebook, model=model, force=force,
+                                 progress=progress))
+    return results

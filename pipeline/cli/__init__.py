@@ -43,10 +43,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pipeline.cli import codebook, ingest, segment
+    from pipeline.cli import codebook, ingest, run, segment, suggest, train
 
+    app.command("run")(run.run_command)
     app.command("ingest")(ingest.ingest_command)
     app.command("segment")(segment.segment_command)
+    app.command("suggest")(suggest.suggest_command)
+    app.command("train")(train.train_command)
     app.add_typer(codebook.app, name="codebook")
 
 

@@ -1,0 +1,26 @@
+"""A progress bar on stderr for long embedding work; silent when not a terminal or --quiet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+
+@contextmanager
+def embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    from pipeline.cli import stderr
+
+    if quiet or not stderr.is_terminal:
+        yield None
+        return
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
+                  transient=True) as bar:
+        task = bar.add_task("Embedding", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

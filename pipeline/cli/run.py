@@ -1,0 +1,57 @@
+"""`precode run`: ingest, segment and suggest in one go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.options import ConfigOption, ForceOption, QuietOption, SetOption
+from pipeline.config import load_config
+from pipeline.stages import run_pipeline
+
+
+def run_command(
+    inputs: Annotated[list[Path], typer.Argument(help="Transcript files or folders.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The run folder to write.")],
+    codebook: Annotated[Path | None, typer.Option(
+        help="Codebook YAML (default: the reference codebook).")] = None,
+    model: Annotated[Path | None, typer.Option(
+        help="A trained head from `precode train` (default: zero-shot).")] = None,
+    unit: Annotated[str | None, typer.Option(help="sentence, turn or window.")] = None,
+    participants: Annotated[Path | None, typer.Option(
+        help="CSV of participant attributes.")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        help="Calibrated score a code needs to be suggested.")] = None,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    force: ForceOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Run the pipeline: ingest, segment, embed and suggest codes.
+
+    Stages whose inputs and settings did not change are skipped, so re-running is cheap.
+    Writes RUN/suggestions.jsonl (one line per suggested code) and RUN/suggestions.csv.
+
+    Example: precode run data/sample --out runs/demo --participants data/sample/participants.csv
+    """
+    from pipeline.cli import stdout
+    from pipeline.cli.progress import embedding_progress
+
+    overrides = list(set_ or [])
+    if unit:
+        overrides.append(f"segment.unit={unit}")
+    if threshold is not None:
+        overrides.append(f"suggest.threshold={threshold}")
+    resolved = load_config(config, overrides)
+    with embedding_progress(quiet) as progress:
+        results = run_pipeline(inputs, out, resolved, codebook=codebook, model=model,
+                               participants=participants, force=force, progress=progress)
+    if quiet:
+        return
+    for r in results:
+        state = "unchanged, skipped" if r.skipped else f"{r.seconds:.1f}s"
+        counts = ", ".join(f"{v} {k}" for k, v in r.counts.items())
+        stdout.print(f"  {r.stage:<8} {state:<20} {counts}")
+    stdout.print(f"Suggestions: {out}/suggestions.jsonl and {out}/suggestions.csv")

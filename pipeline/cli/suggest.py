@@ -1,0 +1,59 @@
+"""`precode suggest`: re-score a run (new codebook, threshold or model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.options import ConfigOption, ForceOption, QuietOption, SetOption
+from pipeline.config import load_config
+from pipeline.runs import RunFolder
+from pipeline.stages import suggest_stage
+
+
+def suggest_command(
+    run: Annotated[Path, typer.Argument(help="A run folder with segments.")],
+    codebook: Annotated[Path | None, typer.Option(
+        help="Codebook YAML (default: the run's codebook.yaml, else the reference).")] = None,
+    model: Annotated[Path | None, typer.Option(
+        help="A trained head from `precode train` (default: zero-shot).")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        help="Calibrated score a code needs to be suggested.")] = None,
+    top_k: Annotated[int | None, typer.Option(help="Codes kept per segment.")] = None,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    force: ForceOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Suggest codes for the run's segments (re-runs only the last stage).
+
+    Example: precode suggest runs/demo --model models/recovery --threshold 0.4
+    """
+    from pipeline.cli import stdout
+    from pipeline.cli.progress import embedding_progress
+
+    manifest = RunFolder(run).manifest()
+    overrides = list(set_ or [])
+    if threshold is not None:
+        overrides.append(f"suggest.threshold={threshold}")
+    if top_k is not None:
+        overrides.append(f"suggest.top_k={top_k}")
+    resolved = manifest["config"]
+    if config or overrides:
+        fresh = load_config(config, overrides)
+        resolved = {**resolved, "embed": fresh["embed"], "suggest": fresh["suggest"]}
+    with embedding_progress(quiet) as progress:
+        result = suggest_stage(run, resolved, codebook=codebook, model=model, force=force,
+                               progress=progress)
+    if quiet:
+        return
+    if result.skipped:
+        stdout.print(f"Nothing changed; {run}/suggestions.jsonl is up to date (--force redoes it).")
+        return
+    c = result.counts
+    stdout.print(f"{c['suggestions']} suggestions for {c['segments_with_code']} of "
+                 f"{c['segments']} segments in {result.seconds:.1f}s "
+                 f"({c['encoded']} texts embedded, the rest from the cache).")
+    stdout.print(f"Written: {run}/suggestions.jsonl, {run}/suggestions.csv")

@@ -1,0 +1,44 @@
+"""Embedding backends and the disk cache. `make_embedder(config)` builds what a run asks for."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline.embed.base import Embedder, normalize_rows
+from pipeline.embed.cache import CachedEmbedder, EmbeddingCache
+from pipeline.errors import ConfigError
+
+BACKENDS = ("sentence-transformers", "tfidf")
+
+__all__ = ["BACKENDS", "CachedEmbedder", "Embedder", "EmbeddingCache", "cache_dir",
+           "make_embedder", "normalize_rows"]
+
+
+def cache_dir(section: dict[str, Any]) -> Path | None:
+    """The cache folder: PRECODE_CACHE, else embed.cache_dir; None when caching is off."""
+    value = os.environ.get("PRECODE_CACHE") or section.get("cache_dir")
+    if value in (None, "", "none", "off"):
+        return None
+    return Path(str(value)).expanduser()
+
+
+def make_embedder(section: dict[str, Any],
+                  progress: Callable[[int, int], None] | None = None) -> CachedEmbedder:
+    """The embedder named by the `embed` config section, wrapped in the disk cache."""
+    backend = section["backend"]
+    inner: Embedder
+    if backend == "sentence-transformers":
+        from pipeline.embed.sentence import SentenceTransformerEmbedder
+        inner = SentenceTransformerEmbedder(section["model"], batch_size=section["batch_size"],
+                                            max_seq_length=section["max_seq_length"])
+    elif backend == "tfidf":
+        from pipeline.embed.tfidf import TfidfEmbedder
+        inner = TfidfEmbedder()
+    else:
+        raise ConfigError(f"unknown embedding backend {backend!r}",
+                          hint=f"set embed.backend to one of: {', '.join(BACKENDS)}")
+    return CachedEmbedder(inner, cache_dir(section), batch_size=section["batch_size"] * 4,
+                          progress=progress)

@@ -1,0 +1,41 @@
+"""The embedder interface every backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalized float32 vectors.
+
+    `fingerprint` identifies the model and every setting that changes the vectors, so cached
+    vectors and trained heads are only ever reused with the embedder that made them.
+    """
+
+    #: whether vectors may be cached on disk (a corpus-fitted TF-IDF space may not)
+    cacheable: bool = True
+
+    @property
+    @abstractmethod
+    def fingerprint(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int: ...
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for `texts`, shape (len(texts), dimension), float32, unit length."""
+
+    def prepare(self, corpus: Sequence[str]) -> None:  # noqa: B027 - optional hook
+        """Called once with every text of a run before encoding (TF-IDF fits here)."""
+
+
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms

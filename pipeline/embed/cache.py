@@ -1,0 +1,158 @@
+"""A content-addressed disk cache of embeddings, shared by all runs.
+
+Layout: `<cache dir>/<fingerprint hash>/` holds `vectors.f32` (rows of float32, appended) and
+`keys.txt` (the sha256 of each row's text, one per line, in the same order), plus `info.json`
+naming the fingerprint. Vectors are written before their keys, so a crash mid-append leaves at
+worst rows without keys, which are ignored and overwritten. An exclusive lock serializes writers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from pipeline.embed.base import Embedder
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    def __init__(self, root: str | Path, fingerprint: str, dimension: int) -> None:
+        self.root = Path(root)
+        self.fingerprint = fingerprint
+        self.dimension = dimension
+        self.folder = self.root / hashlib.sha256(fingerprint.encode()).hexdigest()[:20]
+        self._index: dict[str, int] | None = None
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _load_index(self) -> dict[str, int]:
+        keys_path = self.folder / "keys.txt"
+        vectors_path = self.folder / "vectors.f32"
+        if not keys_path.exists() or not vectors_path.exists():
+            return {}
+        rows = vectors_path.stat().st_size // (4 * self.dimension)
+        index: dict[str, int] = {}
+        with keys_path.open(encoding="ascii") as fh:
+            for row, line in enumerate(fh):
+                key = line.strip()
+                if row >= rows or len(key) != 64:
+                    break
+                index[key] = row
+        return index
+
+    def get(self, keys: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+        """Cached vectors for `keys` (zeros where missing) and the positions that are missing."""
+        if self._index is None:
+            self._index = self._load_index()
+        out = np.zeros((len(keys), self.dimension), dtype=np.float32)
+        missing = []
+        hits = [(i, self._index[k]) for i, k in enumerate(keys) if k in self._index]
+        if hits:
+            data = np.memmap(self.folder / "vectors.f32", dtype=np.float32, mode="r")
+            data = data.reshape(-1, self.dimension)
+            positions, rows = zip(*hits, strict=True)
+            out[list(positions)] = data[list(rows)]
+        hit_set = {i for i, _ in hits}
+        missing = [i for i in range(len(keys)) if i not in hit_set]
+        return out, missing
+
+    def put(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        if not len(keys):
+            return
+        with self._locked():
+            index = self._load_index()
+            new = [(k, v) for k, v in zip(keys, vectors, strict=True) if k not in index]
+            if not new:
+                self._index = index
+                return
+            info = self.folder / "info.json"
+            if not info.exists():
+                info.write_text(json.dumps({"fingerprint": self.fingerprint,
+                                            "dimension": self.dimension}) + "\n")
+            vectors_path = self.folder / "vectors.f32"
+            rows = len(index)
+            block = np.ascontiguousarray(np.stack([v for _, v in new]), dtype=np.float32)
+            with open(vectors_path, "r+b" if vectors_path.exists() else "wb") as fh:
+                fh.seek(rows * 4 * self.dimension)
+                fh.write(block.tobytes())
+                fh.truncate()
+                fh.flush()
+                os.fsync(fh.fileno())
+            keys_path = self.folder / "keys.txt"
+            existing = list(index)
+            with open(keys_path, "w", encoding="ascii") as fh:
+                fh.write("".join(k + "\n" for k in existing + [k for k, _ in new]))
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._index = {k: i for i, k in enumerate(existing + [k for k, _ in new])}
+
+
+class CachedEmbedder(Embedder):
+    """Wraps an embedder with the disk cache; only texts never seen before reach the model."""
+
+    def __init__(self, inner: Embedder, cache_dir: str | Path | None, batch_size: int = 256,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.inner = inner
+        self.cache_dir = cache_dir
+        self.batch_size = batch_size
+        self.progress = progress
+        self.encoded = 0  # texts that reached the model, for reports and tests
+        self._cache: EmbeddingCache | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def prepare(self, corpus: Sequence[str]) -> None:
+        self.inner.prepare(corpus)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self.cache_dir is None or not self.inner.cacheable:
+            self.encoded += len(texts)
+            return self.inner.encode(texts)
+        if self._cache is None or self._cache.fingerprint != self.inner.fingerprint:
+            self._cache = EmbeddingCache(self.cache_dir, self.inner.fingerprint, self.dimension)
+        keys = [text_key(t) for t in texts]
+        out, missing = self._cache.get(keys)
+        # Encode each distinct missing text once, in batches, saving as we go.
+        unique: dict[str, int] = {}
+        for i in missing:
+            unique.setdefault(keys[i], i)
+        todo = list(unique.values())
+        for begin in range(0, len(todo), self.batch_size):
+            chunk = todo[begin:begin + self.batch_size]
+            vectors = self.inner.encode([texts[i] for i in chunk])
+            self._cache.put([keys[i] for i in chunk], vectors)
+            self.encoded += len(chunk)
+            for i, vector in zip(chunk, vectors, strict=True):
+                out[i] = vector
+            if self.progress:
+                self.progress(min(begin + self.batch_size, len(todo)), len(todo))
+        if len(unique) < len(missing):
+            row_of = {keys[i]: out[i] for i in todo}
+            for i in missing:
+                out[i] = row_of[keys[i]]
+        return out

@@ -1,0 +1,129 @@
+"""Zero-shot suggestions from the codebook alone: no coded data needed.
+
+Each code is represented by its own texts: the definition (with theme and code name), the
+include notes and the examples. A segment's raw score for a code is its similarity to the
+code's centroid plus the mean similarity to the code's `top_examples` nearest examples, so
+both the definition's wording and concrete ways of saying it count. Exclude notes can push a
+code down when a segment is closer to them than to the code (`exclude_weight`; 0 by default,
+as it did not help on the sample corpus). Raw scores become probabilities through a logistic
+calibration on two features, the raw score and its margin to the segment's best code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.embed.base import Embedder, normalize_rows
+from pipeline.errors import CodebookError, ModelError
+from pipeline.model import Codebook, Evidence
+
+# Fitted on the sample corpus' development transcripts (held-out ones excluded) with the
+# default model; `precode train` learns its own calibration from the user's coded data.
+DEFAULT_CALIBRATION = (3.28, 12.92, -4.05)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+class PrototypeSuggester:
+    """scikit-learn style: `fit(codebook)`, then `decision_function` / `predict_proba` on vectors."""
+
+    method = "zero-shot"
+
+    def __init__(self, embedder: Embedder, top_examples: int = 3, exclude_weight: float = 0.0,
+                 calibration: Sequence[float] = DEFAULT_CALIBRATION) -> None:
+        self.embedder = embedder
+        self.top_examples = top_examples
+        self.exclude_weight = exclude_weight
+        self.calibration = calibration
+
+    def fit(self, codebook: Codebook) -> PrototypeSuggester:
+        pairs = list(codebook.codes())
+        if not pairs:
+            raise CodebookError("the codebook has no codes", hint="add codes to its themes")
+        if len(self.calibration) != 3:
+            raise ModelError("suggest.calibration needs three numbers: score, margin, bias",
+                             hint="see configs/default.yaml")
+        self.code_ids_ = [code.id for _, code in pairs]
+        self.theme_ids_ = [theme.id for theme, _ in pairs]
+        texts: list[str] = []
+        owner: list[int] = []
+        kind: list[str] = []
+        for k, (theme, code) in enumerate(pairs):
+            items = [("definition", f"{theme.name}: {code.name}. {code.definition}")]
+            items += [("include", t) for t in code.include]
+            items += [("example", t) for t in code.examples]
+            items += [("exclude", t) for t in code.exclude]
+            for what, text in items:
+                texts.append(text)
+                owner.append(k)
+                kind.append(what)
+        vectors = self.embedder.encode(texts)
+        owner_arr = np.array(owner)
+        kind_arr = np.array(kind)
+        self.texts_ = texts
+        self.text_owner_ = owner_arr
+        self.text_kind_ = kind_arr
+        self.text_vectors_ = vectors
+        positive = kind_arr != "exclude"
+        self.centroids_ = normalize_rows(np.stack(
+            [vectors[(owner_arr == k) & positive].mean(axis=0) for k in range(len(pairs))]))
+        # Codes without examples are represented by their definition and include notes.
+        self.anchor_mask_ = [
+            np.flatnonzero((owner_arr == k) & (kind_arr == "example")) if
+            np.any((owner_arr == k) & (kind_arr == "example")) else
+            np.flatnonzero((owner_arr == k) & positive)
+            for k in range(len(pairs))
+        ]
+        self.exclude_mask_ = [np.flatnonzero((owner_arr == k) & (kind_arr == "exclude"))
+                              for k in range(len(pairs))]
+        return self
+
+    def _check(self, vectors: np.ndarray) -> None:
+        if not hasattr(self, "centroids_"):
+            raise ModelError("the suggester is not fitted", hint="call fit(codebook) first")
+        if vectors.ndim != 2 or vectors.shape[1] != self.centroids_.shape[1]:
+            raise ModelError(f"vectors have shape {vectors.shape}, expected (n, "
+                             f"{self.centroids_.shape[1]})",
+                             hint="embed segments with the same embedder as the codebook")
+
+    def decision_function(self, vectors: np.ndarray) -> np.ndarray:
+        """Raw scores, shape (n_segments, n_codes); higher means closer to the code."""
+        self._check(vectors)
+        sims = vectors @ self.text_vectors_.T
+        scores = vectors @ self.centroids_.T
+        for k, anchors in enumerate(self.anchor_mask_):
+            near = np.sort(sims[:, anchors], axis=1)[:, -self.top_examples:]
+            scores[:, k] += near.mean(axis=1)
+            if self.exclude_weight and len(self.exclude_mask_[k]):
+                excluded = sims[:, self.exclude_mask_[k]].max(axis=1)
+                own = sims[:, anchors].max(axis=1)
+                scores[:, k] -= self.exclude_weight * np.maximum(0.0, excluded - own)
+        return scores
+
+    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
+        """Calibrated scores in [0, 1]; each code independently (a segment may have several)."""
+        return calibrate(self.decision_function(vectors), self.calibration)
+
+    def evidence(self, vectors: np.ndarray, code_index: int, limit: int = 1) -> list[list[Evidence]]:
+        """For each vector: the codebook texts of one code nearest to it."""
+        anchors = self.anchor_mask_[code_index]
+        sims = vectors @ self.text_vectors_[anchors].T
+        out = []
+        code_id = self.code_ids_[code_index]
+        for row in sims:
+            best = np.argsort(-row)[:limit]
+            out.append([Evidence(self.texts_[anchors[b]], round(float(row[b]), 4),
+                                 f"codebook:{code_id}:{self.text_kind_[anchors[b]]}")
+                        for b in best])
+        return out
+
+
+def calibrate(scores: np.ndarray, calibration: Sequence[float]) -> np.ndarray:
+    """Logistic calibration on (raw score, margin to the segment's best code)."""
+    w_score, w_margin, bias = calibration
+    margin = scores - scores.max(axis=1, keepdims=True)
+    return _sigmoid(w_score * scores + w_margin * margin + bias)
