@@ -161,6 +161,7 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     sources, segments = run.sources(), run.segments()
     embedder = make_embedder(config["embed"], progress=progress)
     head = load_head(model, embedder, book) if model else None
+    warnings = _language_warnings(sources, embedder)
     scored = score_segments(segments, sources, book, embedder, config["suggest"], head)
     settings = config["suggest"]
     items = list(suggestions(scored, settings["top_k"], settings["threshold"]))
@@ -178,7 +179,22 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     with atomic_write(run.file("suggestions.csv")) as fh:
         write_csv(fh, scored, sources, settings["top_k"])
     run.write_manifest(manifest)
-    return StageResult("suggest", False, seconds, counts)
+    return StageResult("suggest", False, seconds, counts, warnings)
+
+
+def _language_warnings(sources: Sequence[Any], embedder: Embedder) -> list[str]:
+    covered = embedder.languages
+    if covered is None:
+        return []
+    other = sorted({s.language for s in sources} - covered)
+    if not other:
+        return []
+    names = [s.name for s in sources if s.language in other]
+    return [f"{len(names)} source(s) are in {', '.join(other)} ({', '.join(names[:3])}"
+            f"{'...' if len(names) > 3 else ''}), which the embedding model was not trained on "
+            "(it knows: " + ", ".join(sorted(covered)) + "); their suggestions are unreliable. "
+            "Use a multilingual model (embed.model) or embed.backend=tfidf with a codebook in "
+            "that language."]
 
 
 def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | None = None,

@@ -240,10 +240,6 @@ def test_encoding_error_names_file_for_every_error(tmp_path: Path) -> None:
         assert str(info.value).startswith(str(path)), name
 
 
-@pytest.mark.xfail(reason="BUG: a short Big5/CP950 file (valid cp950 bytes) is rejected with "
-                          "DecodingError because charset_normalizer only proposes cp949/cp932 "
-                          "and there is no strict-decode fallback over LEGACY_ENCODINGS",
-                   strict=True)
 def test_encoding_short_big5_answer_decodes(tmp_path: Path) -> None:
     text = "對，沒錯。\n"
     source = read(_write(tmp_path, "short.txt", text.encode("big5")))

@@ -129,9 +129,6 @@ def test_docx_zip_without_word_parts_is_malformed(tmp_path: Path) -> None:
     assert "not a readable Word document" in str(info.value)
 
 
-@pytest.mark.xfail(reason="BUG: random bytes with a .docx extension raise python-docx's "
-                          "PackageNotFoundError, which read_docx does not catch",
-                   strict=True)
 def test_docx_corrupt_file_is_malformed(tmp_path: Path) -> None:
     path = _write(tmp_path, "corrupt.docx", bytes(range(7, 255, 3)) * 4)
     with pytest.raises(MalformedTranscriptError) as info:
@@ -259,20 +256,22 @@ def test_captions_malformed_srt(tmp_path: Path, text: str) -> None:
     assert "SRT" in str(info.value)
 
 
-@pytest.mark.xfail(reason="BUG: a cue whose timing line lacks '-->' is silently dropped by "
-                          "webvtt-py (the participant's words vanish, no error)", strict=True)
-def test_captions_timing_line_without_arrow_is_an_error(tmp_path: Path) -> None:
-    text = ("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nInterviewer: How are you?\n\n"
-            "00:00:05.000 00:00:06.000\nNurse K: I am fine.\n")
-    path = _write(tmp_path, "lost.vtt", text)
+@pytest.mark.parametrize(("name", "text", "line"), [
+    ("no-arrow.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nInterviewer: How are you?\n\n"
+                     "00:00:05.000 00:00:06.000\nNurse K: I am fine.\n", 6),
+    ("short-arrow.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nInterviewer: How are you?\n\n"
+                        "00:00:05.000 -> 00:00:06.000\nNurse K: I am fine.\n", 6),
+    ("no-hours.srt", "1\n00:00:01,000 --> 00:00:04,000\nInterviewer: How are you?\n\n"
+                     "2\n00:05,000 --> 00:06,000\nNurse K: I am fine.\n", 6),
+])
+def test_captions_unparsable_timing_line_is_an_error(tmp_path: Path, name: str, text: str,
+                                                     line: int) -> None:
+    path = _write(tmp_path, name, text)
     with pytest.raises(MalformedTranscriptError) as info:
         read(path)
-    assert info.value.line == 6
+    assert info.value.line == line
 
 
-@pytest.mark.xfail(reason="BUG: a Zoom display name with an accented capital ('Élodie Martin') "
-                          "is not recognised, so her cue merges into the previous speaker's turn",
-                   strict=True)
 def test_captions_zoom_accented_speaker(tmp_path: Path) -> None:
     text = ("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nInterviewer: How are you?\n\n"
             "00:00:05.000 --> 00:00:07.000\nÉlodie Martin: Fine.\n")

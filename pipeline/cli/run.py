@@ -36,7 +36,7 @@ def run_command(
 
     Example: precode run data/sample --out runs/demo --participants data/sample/participants.csv
     """
-    from pipeline.cli import stdout
+    from pipeline.cli import stderr, stdout
     from pipeline.cli.progress import embedding_progress
 
     overrides = list(set_ or [])
@@ -48,6 +48,8 @@ def run_command(
     with embedding_progress(quiet) as progress:
         results = run_pipeline(inputs, out, resolved, codebook=codebook, model=model,
                                participants=participants, force=force, progress=progress)
+    for warning in (w for r in results for w in r.warnings):
+        stderr.print(f"[yellow]Warning:[/] {warning}")
     if quiet:
         return
     for r in results:

@@ -31,7 +31,7 @@ def suggest_command(
 
     Example: precode suggest runs/demo --model models/recovery --threshold 0.4
     """
-    from pipeline.cli import stdout
+    from pipeline.cli import stderr, stdout
     from pipeline.cli.progress import embedding_progress
 
     manifest = RunFolder(run).manifest()
@@ -47,6 +47,8 @@ def suggest_command(
     with embedding_progress(quiet) as progress:
         result = suggest_stage(run, resolved, codebook=codebook, model=model, force=force,
                                progress=progress)
+    for warning in result.warnings:
+        stderr.print(f"[yellow]Warning:[/] {warning}")
     if quiet:
         return
     if result.skipped:

@@ -17,6 +17,8 @@ class Embedder(ABC):
 
     #: whether vectors may be cached on disk (a corpus-fitted TF-IDF space may not)
     cacheable: bool = True
+    #: languages the model was trained on; None when unknown or any
+    languages: frozenset[str] | None = None
 
     @property
     @abstractmethod

@@ -123,6 +123,10 @@ class CachedEmbedder(Embedder):
         return self.inner.fingerprint
 
     @property
+    def languages(self) -> frozenset[str] | None:  # type: ignore[override]
+        return self.inner.languages
+
+    @property
     def dimension(self) -> int:
         return self.inner.dimension
 

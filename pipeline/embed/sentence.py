@@ -67,6 +67,8 @@ class SentenceTransformerEmbedder(Embedder):
         self.device = device
         self._path = resolve_model_path(model)
         self._st = None
+        if model.lower() in _PACKAGED:
+            self.languages = frozenset({"en"})
 
     @property
     def fingerprint(self) -> str:

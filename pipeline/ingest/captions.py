@@ -14,12 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import MalformedTranscriptError
-from pipeline.ingest.speakers import LABEL_LINE, MAX_LABEL_CHARS, parse_timestamp, role_for
+from pipeline.ingest.speakers import match_label, parse_timestamp, role_for
 from pipeline.model import Turn
 
-_TIMING = re.compile(
-    r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}(\s|$)"
-)
+_TIME_VTT = r"(?:\d{1,2}:)?\d{2}:\d{2}\.\d{3}"
+_TIME_SRT = r"\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}"
+_TIMING = {
+    "vtt": re.compile(rf"^\s*{_TIME_VTT}\s+-->\s+{_TIME_VTT}(\s|$)"),
+    "srt": re.compile(rf"^\s*{_TIME_SRT}\s*-->\s*{_TIME_SRT}\s*$"),
+}
+# Anything that looks like a timing line: a time then an arrow, or two bare clock times.
+_TIMING_LIKE = re.compile(
+    r"^\s*\d[\d:.,]*\s*-+>|^\s*\d{1,2}:\d{2}[\d:.,]*\s+\d{1,2}:\d{2}[\d:.,]*\s*$")
 _VOICE = re.compile(r"<v(?:\.[^\s>]+)*\s+([^>]+)>")
 _TAG = re.compile(r"</?[^>]+>")
 
@@ -64,7 +70,7 @@ def _check_timings(raw: str, path: Path, fmt: str) -> None:
             hint="if this is an SRT file, rename it to .srt; otherwise re-export it",
         )
     for number, line in enumerate(lines, 1):
-        if "-->" in line and not _TIMING.match(line):
+        if _TIMING_LIKE.search(line) and not _TIMING[fmt].match(line):
             raise MalformedTranscriptError(
                 f"malformed cue timing {line.strip()!r}", path=path, line=number,
                 hint="a timing line reads like 00:01:02.500 --> 00:01:05.000",
@@ -77,9 +83,9 @@ def _cue(caption) -> _Cue:  # type: ignore[no-untyped-def]
     text = " ".join(_TAG.sub("", raw).split())
     speaker = voice.group(1).strip() if voice else None
     if speaker is None:
-        m = LABEL_LINE.match(text)
-        if m and len(m.group("label")) <= MAX_LABEL_CHARS:
-            speaker, text = m.group("label").strip(), text[m.end():].strip()
+        found = match_label(text)
+        if found:
+            speaker, text = found[0], text[found[1]:].strip()
     return _Cue(speaker, text, parse_timestamp(caption.start), parse_timestamp(caption.end))
 
 

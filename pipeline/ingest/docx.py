@@ -26,9 +26,11 @@ def read_docx(path: Path, interviewer_names: Sequence[str]) -> tuple[str, list[T
         from pipeline.errors import MissingDependencyError
         raise MissingDependencyError("python-docx is not installed", path=path,
                                      hint="pip install python-docx") from exc
+    from docx.opc.exceptions import OpcError
+
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OpcError) as exc:
         raise MalformedTranscriptError(
             f"not a readable Word document ({exc.__class__.__name__}: {exc})",
             path=path,

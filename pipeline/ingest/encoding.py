@@ -43,14 +43,23 @@ def detect_encoding(data: bytes, path: Path) -> str:
             hint="export the transcript as .txt, .docx, .vtt or .srt; UTF-16 text needs a BOM",
         )
     best = from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)).best()
-    if best is None:
-        raise DecodingError(
+    if best is not None and best.encoding in LEGACY_ENCODINGS:
+        # CP950 is Microsoft's superset of Big5 and decodes what Taiwanese editors write.
+        return "cp950" if best.encoding in ("big5", "cp950") else best.encoding
+    # Too little text for statistics (a one-line answer): the first legacy encoding that
+    # decodes strictly. CP950 first: cp1252 decodes almost any bytes, CP950 rejects most
+    # Western text (an accented letter followed by a space is not a valid CP950 pair).
+    for name in ("cp950", "cp1252"):
+        try:
+            data.decode(name)
+            return name
+        except UnicodeDecodeError:
+            continue
+    raise DecodingError(
             "the bytes are not valid UTF-8, UTF-16, Big5/CP950 or cp1252 text",
             path=path,
             hint="re-save the file as UTF-8, or name its encoding with --encoding",
         )
-    # CP950 is Microsoft's superset of Big5 and decodes what Taiwanese editors really write.
-    return "cp950" if best.encoding in ("big5", "cp950") else best.encoding
 
 
 def normalize(text: str) -> str:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from pipeline.model import Turn
 
-_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_TS = r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?(?!\d)"
 _TS_WRAPPED = rf"(?:\[{_TS}\]|\({_TS}\)|{_TS})"
-_WORD = r"(?:[A-Z0-9][\w.'\-]*|[A-Z]\.)"
+_WORD = r"[^\W_][\w.'\-]*"  # checked by _is_label: capitalized words, at least one letter
 _LATIN_LABEL = rf"{_WORD}(?:[ ]{_WORD}){{0,3}}"
 _CJK_LABEL = r"[\u3400-\u9fff\uf900-\ufaff][\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]{0,7}"
 _LABEL = rf"(?:{_LATIN_LABEL}|{_CJK_LABEL})"
@@ -29,7 +29,7 @@ _EMPH = r"(?:\*\*|__)?"
 # [ts] Label [ts]: text      (markdown bold around the label is allowed)
 LABEL_LINE = re.compile(
     rf"^[ \t]*(?:(?P<ts1>{_TS_WRAPPED})[ \t]*)?{_EMPH}(?P<label>{_LABEL}){_EMPH}"
-    rf"(?:[ \t]*(?P<ts2>{_TS_WRAPPED}))?[ \t]*{_EMPH}[:：]{_EMPH}[ \t]*"
+    rf"(?:[ \t]*(?P<ts2>{_TS_WRAPPED}))?[ \t]*{_EMPH}[:：](?!\d){_EMPH}[ \t]*"
     rf"(?:(?P<ts3>{_TS_WRAPPED})[ \t]*)?"
 )
 # Otter.ai: "Speaker Name  0:03" alone on a line, the utterance on the following lines.
@@ -102,16 +102,37 @@ class _Candidate:
     certain: bool  # forced (bold), timestamped or Otter-style: never demoted
 
 
+def _is_label(label: str) -> bool:
+    """A speaker name: short, has a letter, and every word capitalized (or a CJK name)."""
+    if len(label) > MAX_LABEL_CHARS or not any(ch.isalpha() for ch in label):
+        return False
+    if _CJK_START.match(label):
+        return True
+    return all(word[0].isupper() or word[0].isdigit() for word in label.split())
+
+
+_CJK_START = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def match_label(text: str) -> tuple[str, int, float | None, bool] | None:
+    """(label, offset where the utterance starts, time, has timestamp) for a `Name: text` line."""
+    m = LABEL_LINE.match(text)
+    if m and _is_label(m.group("label").strip()):
+        ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
+        return m.group("label").strip(), m.end(), parse_timestamp(ts), ts is not None
+    return None
+
+
 def _candidate(line: Line) -> _Candidate | None:
     """The label a line starts with, if any."""
     if line.forced_label is not None and line.forced_body is not None:
         return _Candidate(line.forced_label, line.forced_body, None, True)
-    m = LABEL_LINE.match(line.text)
-    if m and len(m.group("label")) <= MAX_LABEL_CHARS:
-        ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
-        return _Candidate(m.group("label").strip(), m.end(), parse_timestamp(ts), ts is not None)
+    found = match_label(line.text)
+    if found:
+        label, body, time, stamped = found
+        return _Candidate(label, body, time, stamped)
     m = OTTER_LINE.match(line.text)
-    if m:
+    if m and _is_label(m.group("label").strip()):
         return _Candidate(m.group("label").strip(), len(line.text),
                           parse_timestamp(m.group("ts2")), True)
     return None

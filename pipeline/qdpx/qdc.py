@@ -295,7 +295,7 @@ def _code(node: _Node, path: list[_Node], top: _Node, ids: _Ids, explicit: dict[
 
 
 def _hex(guid: str, ids: _Ids) -> str:
-    return guid.replace("-", "")[:8] or str(len(ids.taken) + 1)
+    return slug(guid.replace("-", ""))[:8] or str(len(ids.taken) + 1)
 
 
 def read_qdc(data: bytes, *, label: str, name: str, version: str = "1.0",
