@@ -8,10 +8,10 @@ STAMP  := $(VENV)/.installed
 
 # Set up (venv + CPU-only torch via constraints.txt) and run the pipeline on data/sample/.
 demo: $(STAMP)
-	$(BIN)/precode ingest data/sample --participants data/sample/participants.csv --out runs/demo
-	$(BIN)/precode segment runs/demo
+	$(BIN)/precode run data/sample --participants data/sample/participants.csv --out runs/demo
 	@echo
-	@echo "Results are in runs/demo/: manifest.json, sources.jsonl, segments.jsonl"
+	@echo "Results are in runs/demo/: suggestions.csv (one row per segment, for a spreadsheet),"
+	@echo "suggestions.jsonl (every suggestion with its score and evidence), manifest.json."
 
 # The test suite (slow tests, which load the real model, are skipped: make test-all).
 test: $(STAMP)

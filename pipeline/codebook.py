@@ -46,7 +46,8 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         mark = getattr(exc, "problem_mark", None)
         raise CodebookError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
                             line=mark.line + 1 if mark else None,
-                            hint="fix the YAML syntax (indentation, a missing colon or quote)")
+                            hint="fix the YAML syntax (indentation, a missing colon or quote)"
+                            ) from None
     if root is None:
         raise CodebookError("the codebook is empty", path=path,
                             hint="see configs/codebooks/recovery_peer_support.yaml for the layout")

@@ -2,18 +2,22 @@
 
 Every row is checked: a source the run does not have, a code the codebook does not have,
 offsets outside the text or `start >= end` are errors naming the row, because a silently
-dropped row would make every figure computed from the file wrong. Exact duplicate rows are
-skipped with a warning (they change nothing but are worth knowing about).
+dropped row would make every figure computed from the file wrong. Exact duplicate rows and
+rows with every field empty (a spreadsheet's trailing ",,,,") are skipped with a warning:
+they change nothing but are worth knowing about.
+
+`read_gold(path, ...)` picks the reader by the file's extension (`GOLD_READERS`), so a new
+format (a `.qdpx` project's codings) plugs in without touching the commands that use it.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import GoldCodingError, InputNotFoundError
+from pipeline.errors import GoldCodingError, InputNotFoundError, UnsupportedFormatError
 from pipeline.model import Codebook, Coding, Source
 
 COLUMNS = ("source", "start", "end", "code", "coder")
@@ -23,6 +27,7 @@ COLUMNS = ("source", "start", "end", "code", "coder")
 class GoldSet:
     codings: list[Coding]
     warnings: list[str] = field(default_factory=list)
+    lines: dict[Coding, int] = field(default_factory=dict)  # the file line of each coding
 
     @property
     def coders(self) -> list[str]:
@@ -57,10 +62,14 @@ def read_gold_csv(path: str | Path, sources: Sequence[Source], codebook: Codeboo
         raise GoldCodingError("the gold file is not UTF-8", path=path,
                               hint="save it as 'CSV UTF-8'") from exc
     codings: list[Coding] = []
+    lines: dict[Coding, int] = {}
     seen: set[tuple[str, int, int, str, str]] = set()
     warnings: list[str] = []
     for line, raw in rows:
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        if not any(row.values()):
+            warnings.append(f"{path}, line {line}: empty row skipped")
+            continue
         source = by_name.get(row["source"])
         if source is None:
             raise GoldCodingError(f"unknown source {row['source']!r}", path=path, line=line,
@@ -71,7 +80,8 @@ def read_gold_csv(path: str | Path, sources: Sequence[Source], codebook: Codeboo
         except ValueError:
             raise GoldCodingError(f"start/end must be whole numbers, got {row['start']!r}, "
                                   f"{row['end']!r}", path=path, line=line,
-                                  hint="offsets are character positions in the source text") from None
+                                  hint="offsets are character positions in the source text"
+                                  ) from None
         if not 0 <= start < end <= len(source.text):
             raise GoldCodingError(
                 f"offsets {start}-{end} are outside {source.name!r} (0-{len(source.text)}) "
@@ -89,13 +99,43 @@ def read_gold_csv(path: str | Path, sources: Sequence[Source], codebook: Codeboo
             warnings.append(f"{path}, line {line}: duplicate row skipped")
             continue
         seen.add(key)
-        codings.append(Coding(source.id, start, end, row["code"], row["coder"]))
-    gold = GoldSet(codings, warnings)
+        coding = Coding(source.id, start, end, row["code"], row["coder"])
+        codings.append(coding)
+        lines[coding] = line
+    gold = GoldSet(codings, warnings, lines)
     if coders is not None:
         wanted = list(coders)
         unknown = [c for c in wanted if c not in gold.coders]
         if unknown:
             raise GoldCodingError(f"no codings by coder(s) {', '.join(unknown)}", path=path,
                                   hint=f"coders in this file: {', '.join(gold.coders) or 'none'}")
-        gold = GoldSet([c for c in codings if c.coder in wanted], warnings)
+        kept = [c for c in codings if c.coder in wanted]
+        gold = GoldSet(kept, warnings, {c: lines[c] for c in kept})
     return gold
+
+
+GoldReader = Callable[..., GoldSet]
+GOLD_READERS: dict[str, GoldReader] = {".csv": read_gold_csv}
+
+
+def read_gold(path: str | Path, sources: Sequence[Source], codebook: Codebook | None = None,
+              coders: Iterable[str] | None = None) -> GoldSet:
+    """Gold codings from a file, by its extension (see `GOLD_READERS`), checked against the run.
+
+    A reader takes `(path, sources, codebook, coders)` and returns a `GoldSet`; register one for
+    a new format with `GOLD_READERS[".ext"] = reader`.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    reader = GOLD_READERS.get(suffix)
+    if reader is None:
+        if suffix == ".qdpx":
+            raise UnsupportedFormatError(
+                "gold codings from a .qdpx project are not supported yet", path=path,
+                hint="export the coding from your QDA program as CSV with columns "
+                     + ",".join(COLUMNS))
+        raise UnsupportedFormatError(
+            f"cannot read gold codings from a {suffix or 'extensionless'} file", path=path,
+            hint=f"give a file ending in {', '.join(sorted(GOLD_READERS))} "
+                 "(CSV columns: " + ",".join(COLUMNS) + ")")
+    return reader(path, sources, codebook, coders)

@@ -15,7 +15,7 @@ import platform
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,10 +33,8 @@ R = TypeVar("R", bound=Record)
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for dist in ("precode", "spacy", "scikit-learn", "sentence-transformers", "torch", "numpy"):
-        try:
+        with suppress(metadata.PackageNotFoundError):
             versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
     return versions
 
 

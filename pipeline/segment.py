@@ -47,7 +47,7 @@ class SegmentOptions:
 
 
 @functools.lru_cache(maxsize=8)
-def _sentencizer(language: str):  # type: ignore[no-untyped-def]
+def _sentencizer(language: str):
     import spacy
 
     try:
@@ -63,13 +63,21 @@ def _sentencizer(language: str):  # type: ignore[no-untyped-def]
 
 def sentence_spans(text: str, language: str = "en") -> list[tuple[int, int]]:
     """(start, end) of each sentence in `text`, without surrounding whitespace."""
+    return sentence_spans_many([text], language)[0]
+
+
+def sentence_spans_many(texts: list[str], language: str = "en") -> list[list[tuple[int, int]]]:
+    """Sentence spans for many texts at once (spaCy's batched `pipe`)."""
     nlp = _sentencizer(language)
-    spans = []
-    for sent in nlp(text).sents:
-        start, end = _trim(text, sent.start_char, sent.end_char)
-        if end > start:
-            spans.append((start, end))
-    return spans
+    out = []
+    for text, doc in zip(texts, nlp.pipe(texts, batch_size=256), strict=True):
+        spans = []
+        for sent in doc.sents:
+            start, end = _trim(text, sent.start_char, sent.end_char)
+            if end > start:
+                spans.append((start, end))
+        out.append(spans)
+    return out
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -120,15 +128,16 @@ def segment_all(sources: Iterable[Source], options: SegmentOptions | None = None
 
 def _segments(source: Source, options: SegmentOptions) -> Iterator[Segment]:
     text = source.text
-    for index, turn in enumerate(source.turns):
-        if turn.role == "interviewer" and not options.include_interviewer:
-            continue
+    coded = [(i, t) for i, t in enumerate(source.turns)
+             if t.role != "interviewer" or options.include_interviewer]
+    split = sentence_spans_many([text[t.start:t.end] for _, t in coded], source.language) \
+        if options.unit != "turn" else [[] for _ in coded]
+    for (index, turn), local in zip(coded, split, strict=True):
         if options.unit == "turn":
             spans = [_trim(text, turn.start, turn.end)]
             if options.fragment_policy != "keep" and _is_fragment(text[slice(*spans[0])], options):
                 spans = []
         else:
-            local = sentence_spans(text[turn.start:turn.end], source.language)
             sentences = [(turn.start + s, turn.start + e) for s, e in local]
             spans = _handle_fragments(sentences, text, options)
             if options.unit == "window" and options.window > 0:

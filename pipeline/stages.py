@@ -56,11 +56,14 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
     run = RunFolder(out)
     started = time.perf_counter()
     files = ingest.find_files(paths)
-    inputs = [{"path": str(p), "name": name, "sha256": sha256_file(p)} for p, name in files]
+    inputs: list[dict[str, Any]] = [{"path": str(p), "name": name, "sha256": sha256_file(p)}
+                                    for p, name in files]
     if participants is not None:
+        if not Path(participants).exists():
+            raise InputNotFoundError("no such participants file", path=participants,
+                                     hint="check the path given to --participants")
         inputs.append({"path": str(participants), "name": "participants",
-                       "sha256": sha256_file(Path(participants)) if Path(participants).exists()
-                       else None})
+                       "sha256": sha256_file(Path(participants))})
     fp = fingerprint(inputs, config["ingest"])
     previous = run.manifest() if run.exists() else None
     if previous and not force and previous["stages"].get("ingest", {}).get("fingerprint") == fp \

@@ -80,10 +80,7 @@ def train(run_path: str | Path, gold: str | Path | Sequence[Coding], out: str | 
             Y[i, index[code]] = 1
     settings = config["suggest"]
     embedder = make_embedder(config["embed"])
-    from pipeline.suggest.context import context_texts
-    texts = context_texts(used, sources, settings["context"])
     example_texts = [(k, t) for k, (_, c) in enumerate(book.codes()) for t in c.examples]
-    embedder.prepare([t for _, t in example_texts] + texts.segment + texts.turn + texts.question)
     X = segment_vectors(used, sources, embedder, settings)
     extra_X = embedder.encode([t for _, t in example_texts]) if example_texts else None
     extra_Y = None

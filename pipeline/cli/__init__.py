@@ -6,10 +6,8 @@ a traceback and the process exits with status 2.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -23,12 +21,12 @@ stdout = Console(highlight=False, soft_wrap=True)
 class _PrecodeGroup(TyperGroup):
     """Turns a `PrecodeError` anywhere below into a clean message and exit status 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except PrecodeError as exc:
             stderr.print(f"[bold red]Error:[/] {exc.render()}", markup=True, highlight=False)
-            raise click.exceptions.Exit(exc.exit_code) from None
+            raise typer.Exit(exc.exit_code) from None
 
 
 app = typer.Typer(
@@ -44,13 +42,19 @@ app = typer.Typer(
 
 def _register() -> None:
     from pipeline.cli import codebook, ingest, run, segment, suggest, train
+    from pipeline.cli import evaluate
 
     app.command("run")(run.run_command)
     app.command("ingest")(ingest.ingest_command)
     app.command("segment")(segment.segment_command)
     app.command("suggest")(suggest.suggest_command)
     app.command("train")(train.train_command)
+    app.command("evaluate")(evaluate.evaluate_command)
     app.add_typer(codebook.app, name="codebook")
+    from pipeline.cli import export, import_qdpx
+
+    app.command("export")(export.export_command)
+    app.command("import")(import_qdpx.import_command)
 
 
 _register()
@@ -61,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -56,3 +56,61 @@ def show_command(
             for example in code.examples[:examples]:
                 node.add(f"[italic]e.g. {example}[/]")
     stdout.print(tree)
+
+
+@app.command("export")
+def export_command(
+    path: CodebookPath,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The .qdc file to write.")],
+) -> None:
+    """Write a codebook as a REFI-QDA codebook (.qdc) for ATLAS.ti, NVivo, MAXQDA, QualCoder.
+
+    Themes become parent codes; each code's description holds its definition, include,
+    exclude and examples, and its precode id, so `precode codebook import` gets it back.
+
+    Example: precode codebook export configs/codebooks/recovery_peer_support.yaml --out rps.qdc
+    """
+    from pipeline.cli import stdout
+    from pipeline.qdpx.export import origin
+    from pipeline.qdpx.qdc import write_qdc
+    from pipeline.runs import atomic_write
+
+    codebook = load_codebook(path)
+    with atomic_write(out, "wb") as fh:
+        fh.write(write_qdc(codebook, origin()))
+    stdout.print(f"Wrote {out}: {len(codebook.themes)} themes, "
+                 f"{len(codebook.code_ids())} codes.")
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="A .qdc codebook or a .qdpx project.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The codebook YAML file to write.")],
+    name: Annotated[str | None, typer.Option(
+        help="The codebook's name (default: from the file).")] = None,
+    version: Annotated[str | None, typer.Option(
+        help="The codebook's version (default: from the file, else 1.0).")] = None,
+) -> None:
+    """Convert a REFI-QDA codebook (.qdc, or the codes of a .qdpx) into our codebook YAML.
+
+    Top-level codes become themes, codes below them (at any depth) their codes; codes
+    without a description get their path as definition (edit it before suggesting).
+
+    Example: precode codebook import rps.qdc --out configs/codebooks/imported.yaml
+    """
+    import dataclasses
+
+    from pipeline.cli import stderr, stdout
+    from pipeline.codebook import codebook_to_yaml
+    from pipeline.qdpx.import_ import read_codebook_file
+    from pipeline.runs import atomic_write
+
+    codebook, warnings = read_codebook_file(path)
+    codebook = dataclasses.replace(codebook, name=name or codebook.name,
+                                   version=version or codebook.version)
+    for warning in warnings:
+        stderr.print(f"[yellow]Warning:[/] {warning}")
+    with atomic_write(out) as fh:
+        fh.write(codebook_to_yaml(codebook))
+    stdout.print(f"Wrote {out}: {len(codebook.themes)} themes, "
+                 f"{len(codebook.code_ids())} codes. Check it: precode codebook validate {out}")

@@ -18,7 +18,8 @@ def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="The run folder to write.")],
     participants: Annotated[Path | None, typer.Option(
-        help="CSV of participant attributes (columns source and/or speaker, then attributes).")] = None,
+        help="CSV of participant attributes (columns source and/or speaker, then attributes)."),
+    ] = None,
     encoding: Annotated[str | None, typer.Option(
         help="Force the text encoding (e.g. cp950, cp1252) instead of detecting it.")] = None,
     config: ConfigOption = None,

@@ -27,7 +27,8 @@ def train_command(
     Reports cross-validated quality (folds grouped by source) and saves arrays only
     (no pickles) with the embedder fingerprint it was made with.
 
-    Example: precode train runs/demo --gold data/sample/gold/codings.csv --coder A --out models/recovery
+    Example: precode train runs/demo --gold data/sample/gold/codings.csv --coder A
+    --out models/recovery
     """
     from pipeline.cli import stdout
 

@@ -32,9 +32,6 @@ class Embedder(ABC):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for `texts`, shape (len(texts), dimension), float32, unit length."""
 
-    def prepare(self, corpus: Sequence[str]) -> None:  # noqa: B027 - optional hook
-        """Called once with every text of a run before encoding (TF-IDF fits here)."""
-
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)

@@ -12,10 +12,9 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -67,8 +66,8 @@ class EmbeddingCache:
         missing = []
         hits = [(i, self._index[k]) for i, k in enumerate(keys) if k in self._index]
         if hits:
-            data = np.memmap(self.folder / "vectors.f32", dtype=np.float32, mode="r")
-            data = data.reshape(-1, self.dimension)
+            flat = np.memmap(self.folder / "vectors.f32", dtype=np.float32, mode="r")
+            data = flat.reshape(-1, self.dimension)
             positions, rows = zip(*hits, strict=True)
             out[list(positions)] = data[list(rows)]
         hit_set = {i for i, _ in hits}
@@ -130,9 +129,6 @@ class CachedEmbedder(Embedder):
     def dimension(self) -> int:
         return self.inner.dimension
 
-    def prepare(self, corpus: Sequence[str]) -> None:
-        self.inner.prepare(corpus)
-
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if self.cache_dir is None or not self.inner.cacheable:
             self.encoded += len(texts)
@@ -145,7 +141,8 @@ class CachedEmbedder(Embedder):
         unique: dict[str, int] = {}
         for i in missing:
             unique.setdefault(keys[i], i)
-        todo = list(unique.values())
+        # Long and short texts in separate batches: less padding, as encode() does itself.
+        todo = sorted(unique.values(), key=lambda i: len(texts[i]))
         for begin in range(0, len(todo), self.batch_size):
             chunk = todo[begin:begin + self.batch_size]
             vectors = self.inner.encode([texts[i] for i in chunk])

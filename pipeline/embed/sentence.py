@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.max_seq_length = max_seq_length
         self.device = device
         self._path = resolve_model_path(model)
-        self._st = None
+        self._st: Any = None
         if model.lower() in _PACKAGED:
             self.languages = frozenset({"en"})
 
@@ -75,14 +76,15 @@ class SentenceTransformerEmbedder(Embedder):
         settings = json.dumps({"max_seq_length": self.max_seq_length}, sort_keys=True)
         name = self.model if self.model.lower() in _PACKAGED or not isinstance(self._path, Path) \
             else self._path.name
-        return f"st:{name}:{_model_digest(self._path)}:{hashlib.sha256(settings.encode()).hexdigest()[:8]}"
+        settings_digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
+        return f"st:{name}:{_model_digest(self._path)}:{settings_digest}"
 
     @property
     def dimension(self) -> int:
         dim = self.load().get_embedding_dimension()
         return int(dim)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Any:
         if self._st is None:
             ensure_offline()
             try:
@@ -90,7 +92,8 @@ class SentenceTransformerEmbedder(Embedder):
             except ImportError as exc:
                 raise MissingDependencyError(
                     "sentence-transformers is not installed",
-                    hint="pip install sentence-transformers, or set embed.backend to tfidf") from exc
+                    hint="pip install sentence-transformers, or set embed.backend to tfidf",
+                ) from exc
             try:
                 self._st = SentenceTransformer(str(self._path), device=self.device,
                                                local_files_only=True)

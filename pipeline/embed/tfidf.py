@@ -1,13 +1,14 @@
-"""A TF-IDF embedder (scikit-learn): no model files, any language, fast tests.
+"""A hashed n-gram embedder (scikit-learn): no model files, any language, fast tests.
 
-Word 1-2-grams plus character 2-4-grams (which carry Chinese, written without spaces), fitted
-on the run's own texts and the codebook in `prepare()`. The fitted vocabulary is part of the
-fingerprint, so its vectors are never mixed with another fit's.
+Word 1-2-grams and character 2-4-grams (which carry Chinese, written without spaces) are
+hashed into a fixed number of features with sublinear term frequency. Hashing keeps it
+stateless: the same text always gets the same vector, whatever corpus it came with, so a head
+trained on these vectors works on any later run. There is no IDF weighting (that would need a
+fitted, corpus-specific vocabulary).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,43 +17,37 @@ from pipeline.embed.base import Embedder, normalize_rows
 
 
 class TfidfEmbedder(Embedder):
-    cacheable = False
+    cacheable = False  # computing is faster than reading the cache
 
     def __init__(self, max_features: int = 4096) -> None:
         self.max_features = max_features
-        self._vectorizer = None
-        self._digest = "unfitted"
+        self._union = None
 
-    def prepare(self, corpus: Sequence[str]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import FeatureUnion
+    def _vectorizer(self):
+        if self._union is None:
+            from sklearn.feature_extraction.text import HashingVectorizer
+            from sklearn.pipeline import FeatureUnion
 
-        half = self.max_features // 2
-        union = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), max_features=half, sublinear_tf=True,
-                                      token_pattern=r"(?u)\b\w+\b")),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), max_features=half,
-                                      sublinear_tf=True)),
-        ])
-        union.fit(list(corpus) or [""])
-        self._vectorizer = union
-        vocab = sorted(union.transformer_list[0][1].vocabulary_) + \
-            sorted(union.transformer_list[1][1].vocabulary_)
-        self._digest = hashlib.sha256("\x1f".join(vocab).encode()).hexdigest()[:12]
+            half = self.max_features // 2
+            common = {"alternate_sign": False, "norm": "l2", "n_features": half}
+            self._union = FeatureUnion([
+                ("words", HashingVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
+                                            **common)),
+                ("chars", HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), **common)),
+            ])
+        return self._union
 
     @property
     def fingerprint(self) -> str:
-        return f"tfidf:{self.max_features}:{self._digest}"
+        return f"hashed-ngrams:v1:{self.max_features}"
 
     @property
     def dimension(self) -> int:
         return self.max_features
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self._vectorizer is None:
-            self.prepare(texts)
-        assert self._vectorizer is not None
-        matrix = self._vectorizer.transform(list(texts)).toarray()
-        out = np.zeros((len(texts), self.max_features), dtype=np.float32)
-        out[:, : matrix.shape[1]] = matrix
-        return normalize_rows(out)
+        if not texts:
+            return np.zeros((0, self.max_features), dtype=np.float32)
+        matrix = self._vectorizer().transform(list(texts))
+        matrix.data = np.log1p(matrix.data)  # sublinear term frequency
+        return normalize_rows(matrix.toarray())

@@ -33,7 +33,8 @@ class IngestOptions:
     metadata: dict[str, object] = field(default_factory=dict)
 
 
-def read(path: str | Path, options: IngestOptions | None = None, *, name: str | None = None) -> Source:
+def read(path: str | Path, options: IngestOptions | None = None, *,
+         name: str | None = None) -> Source:
     """Read one transcript file into a normalized `Source`."""
     options = options or IngestOptions()
     path = Path(path)

@@ -77,7 +77,7 @@ def _check_timings(raw: str, path: Path, fmt: str) -> None:
             )
 
 
-def _cue(caption) -> _Cue:  # type: ignore[no-untyped-def]
+def _cue(caption) -> _Cue:
     raw = caption.raw_text
     voice = _VOICE.search(raw)
     text = " ".join(_TAG.sub("", raw).split())

@@ -16,7 +16,7 @@ from pipeline.ingest.encoding import normalize
 from pipeline.ingest.speakers import MAX_LABEL_CHARS, Line, find_turns
 from pipeline.model import Turn
 
-_BOLD_LABEL = re.compile(r"^\s*(?P<label>[^:：\n]{1,%d}?)\s*[:：]?\s*$" % MAX_LABEL_CHARS)
+_BOLD_LABEL = re.compile(rf"^\s*(?P<label>[^:：\n]{{1,{MAX_LABEL_CHARS}}}?)\s*[:：]?\s*$")
 
 
 def read_docx(path: Path, interviewer_names: Sequence[str]) -> tuple[str, list[Turn]]:
@@ -48,7 +48,7 @@ def read_docx(path: Path, interviewer_names: Sequence[str]) -> tuple[str, list[T
     return full, find_turns(full, lines, interviewer_names)
 
 
-def _paragraphs(document):  # type: ignore[no-untyped-def]
+def _paragraphs(document):
     """Body paragraphs in document order, table cells included."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -62,7 +62,7 @@ def _paragraphs(document):  # type: ignore[no-untyped-def]
                     yield from cell.paragraphs
 
 
-def _bold_label(paragraph, text: str) -> tuple[str | None, int | None]:  # type: ignore[no-untyped-def]
+def _bold_label(paragraph, text: str) -> tuple[str | None, int | None]:
     """A label written in bold at the start of the paragraph, with or without a colon."""
     bold = ""
     for run in paragraph.runs:

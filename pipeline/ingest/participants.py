@@ -68,7 +68,8 @@ def attach_participants(sources: list[Source], path: str | Path) -> tuple[list[S
         for sid in targets:
             meta = attached[sid]
             if speaker:
-                meta.setdefault("speakers", {})[speaker] = values  # type: ignore[union-attr]
+                speakers: dict[str, dict[str, str]] = meta.setdefault("speakers", {})  # type: ignore[assignment]
+                speakers[speaker] = values
             else:
                 meta["attributes"] = values
     out = [dataclasses.replace(s, metadata={**s.metadata, **attached[s.id]}) if attached[s.id]

@@ -11,7 +11,8 @@ from pipeline.model import Turn
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 
 
-def turns_from_text(text: str, interviewer_names: Sequence[str], markdown: bool = False) -> list[Turn]:
+def turns_from_text(text: str, interviewer_names: Sequence[str],
+                    markdown: bool = False) -> list[Turn]:
     lines = split_lines(text)
     skip = [i for i, line in enumerate(lines) if markdown and _MD_HEADING.match(line.text)]
     return find_turns(text, lines, interviewer_names, skip=skip)

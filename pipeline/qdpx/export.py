@@ -21,7 +21,7 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -31,21 +31,13 @@ from pipeline.errors import UnsupportedFormatError
 from pipeline.model import Code, Source
 from pipeline.qdpx.qdaxml import PROJECT_NS, Writer, make_guid, xsd_datetime
 from pipeline.qdpx.qdc import add_codes, code_guid, describe_codebook, write_qdc
-from pipeline.qdpx.runview import RunView, confirmed, load_run
+from pipeline.qdpx.runview import ExportResult, RunView, confirmed, load_run
 from pipeline.runs import atomic_write
 
 FORMATS = ("qdpx", "qdc", "csv", "xlsx")
 INCLUDE = ("suggestions", "decisions", "both")
 SUGGESTIONS_USER = "precode suggestions"
 _INTEGER = re.compile(r"^(?:0|-?[1-9][0-9]*)$")
-
-
-@dataclass
-class ExportResult:
-    path: Path
-    format: str
-    counts: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -146,23 +146,25 @@ def is_true(value: str | None, default: bool = True) -> bool:
 
 # -- writing ----------------------------------------------------------------------------------
 class Writer:
-    """Builds elements in one namespace, with attributes in schema order, None left out."""
+    """Builds a document in one default namespace, attributes in schema order, None left out.
+
+    Tags stay unqualified in the tree and the root carries `xmlns`, which is what the XML
+    means and spares ElementTree's prefix machinery (it cannot pair a default namespace with
+    unqualified attributes).
+    """
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
 
     def element(self, tag: str, **attrs: Any) -> ET.Element:
-        return ET.Element(self._tag(tag), self._attrs(attrs))
+        return ET.Element(tag, {"xmlns": self.namespace, **self._attrs(attrs)})
 
     def sub(self, parent: ET.Element, tag: str, text: str | None = None,
             **attrs: Any) -> ET.Element:
-        child = ET.SubElement(parent, self._tag(tag), self._attrs(attrs))
+        child = ET.SubElement(parent, tag, self._attrs(attrs))
         if text is not None:
             child.text = clean(text)
         return child
-
-    def _tag(self, tag: str) -> str:
-        return f"{{{self.namespace}}}{tag}"
 
     @staticmethod
     def _attrs(attrs: dict[str, Any]) -> dict[str, str]:
@@ -175,8 +177,8 @@ class Writer:
             out[key] = clean(str(value))
         return out
 
-    def serialize(self, root: ET.Element) -> bytes:
+    @staticmethod
+    def serialize(root: ET.Element) -> bytes:
         ET.indent(root, space="  ")
-        body: bytes = ET.tostring(root, encoding="utf-8", default_namespace=self.namespace,
-                                  xml_declaration=False)
+        body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
         return b'<?xml version="1.0" encoding="utf-8"?>\n' + body + b"\n"

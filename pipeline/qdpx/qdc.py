@@ -19,7 +19,8 @@ Export: each theme is a parent code (not codable) and its codes are children. A 
 The last line keeps our id through a trip into another tool and back, even if the analyst
 renames the code there. Import works on any tool's code tree: every top-level code becomes a
 theme; codable codes below it (at any depth) become its codes, a nested code named by its path
-("parent > child"); a codable top-level code is also a code of its own theme. Codes without a
+("parent > child"); a top-level code that codings use, or that has no children, is also a
+code of its own theme. Codes without a
 `precode id` get one made from their name (unique, `[a-z0-9_.-]`), codes without a
 description get their path as definition, since a precode codebook needs one.
 """
@@ -172,7 +173,7 @@ def _nodes(parent: ET.Element, label: str, depth: int = 0) -> list[_Node]:
     out = []
     for element in kids(parent, "Code"):
         guid = norm_guid(element.get("guid"))
-        name = " ".join((element.get("name") or "").split()) or f"code {guid[:8] or '?'}"
+        name = (element.get("name") or "").strip() or f"code {guid[:8] or '?'}"
         out.append(_Node(guid, name, is_true(element.get("isCodable")),
                          kid_text(element, "Description"), _nodes(element, label, depth + 1)))
     return out
@@ -228,7 +229,9 @@ def codebook_from_codes(codes: ET.Element | None, *, label: str, name: str, vers
     dropped = 0
     for top in roots:
         theme_text = read_description(top.description, sections=False)
-        keep_self = top.codable or top.guid in referenced
+        # A codable top-level code is a theme; it is also a code of its own if something is
+        # coded with it, or if it has no children (then it is nothing but a code).
+        keep_self = top.guid in referenced or (top.codable and not top.children)
         members: list[tuple[_Node, list[_Node]]] = []
         if keep_self:
             members.append((top, [top]))

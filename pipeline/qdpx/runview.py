@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,16 @@ SUGGESTION_FIELDS = ("source", "segment_id", "start", "end", "speaker", "role", 
                      "score", "rank", "method", "evidence")
 VERDICTS = ("accept", "reject", "relabel", "retract")
 CONFIRMING = ("accept", "relabel")
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote: the file, its format, counts to report, and warnings."""
+
+    path: Path
+    format: str
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

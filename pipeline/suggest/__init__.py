@@ -6,7 +6,7 @@ evidence per segment and code) out. `pipeline.stages.suggest_stage` writes it to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,10 +38,6 @@ def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codeb
                    embedder: Embedder, settings: dict[str, Any],
                    head: SavedHead | None = None) -> Scored:
     """Calibrated scores and evidence for every segment and code."""
-    texts = context_texts(segments, sources, settings["context"])
-    codebook_texts = [t for _, c in codebook.codes()
-                      for t in (c.definition, *c.include, *c.examples, *c.exclude)]
-    embedder.prepare(codebook_texts + texts.segment + texts.turn + texts.question)
     if head is None:
         zero_shot = PrototypeSuggester(embedder, top_examples=settings["top_examples"],
                                        exclude_weight=settings["exclude_weight"],
@@ -49,15 +45,17 @@ def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codeb
         zero_shot.fit(codebook)
     vectors = segment_vectors(segments, sources, embedder, settings) if segments else \
         np.zeros((0, 1), dtype=np.float32)
+    explain: Callable[[np.ndarray, int], list[list[Evidence]]]
     if head is None:
-        proba = zero_shot.predict_proba(vectors) if len(segments) else np.zeros((0, 0))
         code_ids, method, explain = zero_shot.code_ids_, zero_shot.method, zero_shot.evidence
+        proba = zero_shot.predict_proba(vectors) if len(segments) else \
+            np.zeros((0, len(code_ids)))
     else:
         proba = head.head.predict_proba(vectors)
         code_ids, method, explain = head.code_ids, head.method, head.evidence
     evidence: dict[tuple[int, int], list[Evidence]] = {}
     top_k = settings["top_k"]
-    order = np.argsort(-proba, axis=1, kind="stable")[:, :top_k] if len(segments) else []
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :top_k]
     for j in range(len(code_ids)):
         rows = [i for i in range(len(segments)) if j in order[i]]
         if rows:

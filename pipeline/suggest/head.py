@@ -46,7 +46,7 @@ class TrainedHead:
     def fit(self, X: np.ndarray, Y: np.ndarray, code_ids: Sequence[str],
             groups: Sequence[str] | None = None, extra_X: np.ndarray | None = None,
             extra_Y: np.ndarray | None = None) -> TrainedHead:
-        """X: (n, d) vectors; Y: (n, k) 0/1 labels; extra_*: codebook examples (always trained on)."""
+        """X: (n, d) vectors; Y: (n, k) 0/1 labels; extra_*: codebook examples (always used)."""
         if X.shape[0] != Y.shape[0] or Y.shape[1] != len(code_ids):
             raise ModelError("training vectors and labels do not match",
                              hint="this is a bug; please report it")

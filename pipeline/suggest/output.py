@@ -75,7 +75,7 @@ def suggestion_rows(items: Sequence[Suggestion], segments: Sequence[Segment],
         }
 
 
-def write_csv(fh, scored: Scored, sources: Sequence[Source], top_k: int = 3) -> int:  # type: ignore[no-untyped-def]
+def write_csv(fh, scored: Scored, sources: Sequence[Source], top_k: int = 3) -> int:
     names = {s.id: s.name for s in sources}
     writer = csv.writer(fh)
     header = ["source", "segment_id", "speaker", "text"]

@@ -29,7 +29,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class PrototypeSuggester:
-    """scikit-learn style: `fit(codebook)`, then `decision_function` / `predict_proba` on vectors."""
+    """scikit-learn style: `fit(codebook)`, then `decision_function`/`predict_proba` on vectors."""
 
     method = "zero-shot"
 
@@ -108,7 +108,8 @@ class PrototypeSuggester:
         """Calibrated scores in [0, 1]; each code independently (a segment may have several)."""
         return calibrate(self.decision_function(vectors), self.calibration)
 
-    def evidence(self, vectors: np.ndarray, code_index: int, limit: int = 1) -> list[list[Evidence]]:
+    def evidence(self, vectors: np.ndarray, code_index: int,
+                 limit: int = 1) -> list[list[Evidence]]:
         """For each vector: the codebook texts of one code nearest to it."""
         anchors = self.anchor_mask_[code_index]
         sims = vectors @ self.text_vectors_[anchors].T

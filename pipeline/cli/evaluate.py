@@ -1,0 +1,216 @@
+"""`precode evaluate`: agreement of suggestions, decisions or a coder with gold codings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline.align import DEFAULT_MIN_SHARE
+from pipeline.cli.options import QuietOption
+from pipeline.evaluate import evaluate, parse_thresholds
+
+LABELS = {
+    "top1_accuracy": "top-1 accuracy",
+    "theme_top1_accuracy": "theme top-1 accuracy",
+    "micro_precision": "precision (micro)",
+    "micro_recall": "recall (micro)",
+    "micro_f1": "F1 (micro)",
+    "macro_f1": "F1 (macro)",
+    "kappa": "Cohen's kappa (pooled)",
+    "krippendorff_alpha": "Krippendorff's alpha",
+    "gwet_ac1": "Gwet's AC1",
+    "exact_match": "same code set (share of segments)",
+    "char_kappa_mean": "character kappa (mean)",
+    "unitizing_alpha": "unitizing alpha",
+}
+UNDEFINED = "—"
+
+
+def evaluate_command(
+    run: Annotated[Path, typer.Argument(help="A run folder with segments (and suggestions).")],
+    gold: Annotated[Path, typer.Option(help="Gold codings CSV (source,start,end,code,coder).")],
+    coder: Annotated[str | None, typer.Option(
+        help="The gold coder to compare with (default: the first coder in the file).")] = None,
+    against: Annotated[str, typer.Option(
+        help="What to compare: suggestions, decisions, decisions:REVIEWER or coder:NAME.")
+    ] = "suggestions",
+    min_share: Annotated[float, typer.Option(
+        help="Alignment: a gold span gives its code to a segment it covers at least this "
+             "share of (or that holds the whole span).")] = DEFAULT_MIN_SHARE,
+    threshold: Annotated[list[str] | None, typer.Option(
+        help="Sweep thresholds: 0.3, 0.2,0.3,0.4 or 0.1:0.9:0.1 (repeatable).")] = None,
+    bootstrap: Annotated[int, typer.Option(
+        help="Bootstrap draws for the 95% intervals (0: none).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    source: Annotated[list[str] | None, typer.Option(
+        help="Evaluate only this source, by name or id (repeatable).")] = None,
+    codebook: Annotated[Path | None, typer.Option(
+        help="Codebook YAML (default: the run's codebook.yaml, else the reference).")] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Measure agreement with gold codings, per code and overall; write RUN/evaluation.json.
+
+    Compares the run's suggestions (or review decisions, or a second coder) with one gold
+    coder on the segments of the sources that coder coded, beside the coders' agreement with
+    each other when the gold file has two.
+
+    Example: precode evaluate runs/demo --gold data/sample/gold/codings.csv --threshold 0.1:0.9:0.1
+    """
+    from pipeline.cli import stdout
+
+    result = evaluate(run, gold, coder=coder, against=against, min_share=min_share,
+                      thresholds=parse_thresholds(threshold or []), draws=bootstrap, seed=seed,
+                      sources=source, codebook=codebook)
+    if not quiet:
+        print_report(result.report, stdout)
+        stdout.print(f"Written: {escape(str(result.path))}")
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return UNDEFINED
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def _ci(interval: Mapping[str, Any] | None) -> str:
+    if not interval:
+        return ""
+    if interval.get("low") is None:
+        return UNDEFINED
+    return f"{interval['low']:.3f} – {interval['high']:.3f}"
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    return table
+
+
+def print_report(report: Mapping[str, Any], out: Console) -> None:
+    """The report as tables: header, overall, per code, themes, confusions, baseline, sweep."""
+    ref, hyp = report["reference"]["name"], report["hypothesis"]
+    what = escape(hyp["name"])
+    if hyp["kind"] == "suggestions":
+        what += f" ({hyp['method']}, threshold {hyp['threshold']}, top {hyp['top_k']})"
+    out.print(f"[bold]Evaluating {what} against coder {escape(ref)}[/]")
+    sources, alignment = report["sources"], report["alignment"]
+    out.print(f"Sources: {len(sources['evaluated'])} evaluated; {escape(sources['rule'])}.")
+    for name, why in sources["left_out"].items():
+        out.print(f"  left out: {escape(name)} ({escape(why)})")
+    segs = report["segments"]
+    out.print(f"Segments: {segs['evaluated']} ({segs['with_reference_code']} carry a code of "
+              f"coder {escape(ref)}, {segs['with_hypothesis_code']} one of the {what}).")
+    out.print(f"Alignment: {escape(alignment['rule'])} (--min-share). "
+              f"{alignment['spans_reaching_no_segment']} of {alignment['reference_spans']} "
+              "gold spans reach no segment.")
+    gold = report["gold"]
+    coders = ", ".join(f"{escape(c)} ({n})" for c, n in gold["coders"].items())
+    out.print(f"Gold: {escape(gold['path'])}: {gold['codings']} codings by {coders}; "
+              f"{gold['rows_skipped']} rows skipped.")
+
+    intervals = report["intervals"]
+    overall = _table("Overall", "figure", "value", "95% interval")
+    for key, value in report["overall"].items():
+        label = LABELS.get(key, key.replace("_", " ").replace("accuracy", "accuracy"))
+        overall.add_row(label, _num(value), _ci(intervals["figures"].get(key)))
+    out.print()
+    out.print(overall)
+    notes = [intervals.get("note"), f"intervals: {intervals['draws']} draws resampling "
+             f"{intervals['resampled']}, seed {intervals['seed']}", report["units"]]
+    for note in filter(None, notes):
+        out.print(f"  [dim]{escape(note)}[/]")
+
+    per_code = _table("Per code", "code", "support", "given", "precision", "recall", "F1",
+                      "kappa", "char kappa (sources)", "unitizing alpha")
+    for code, f in report["per_code"].items():
+        per_code.add_row(escape(code), _num(f["support"]), _num(f["predicted"]),
+                         _num(f["precision"]), _num(f["recall"]), _num(f["f1"]),
+                         _num(f["kappa"]), f"{_num(f['char_kappa'])} ({f['char_kappa_sources']})",
+                         _num(f["unitizing_alpha"]))
+    out.print()
+    out.print(per_code)
+
+    themes = report["themes"]
+    theme_table = _table("Themes (codes rolled up)", "theme", "support", "given", "precision",
+                         "recall", "F1", "kappa")
+    for theme, f in themes["per_theme"].items():
+        theme_table.add_row(escape(theme), _num(f["support"]), _num(f["predicted"]),
+                            _num(f["precision"]), _num(f["recall"]), _num(f["f1"]),
+                            _num(f["kappa"]))
+    out.print(theme_table)
+    t = themes["overall"]
+    out.print(f"  themes overall: F1 micro {_num(t['micro_f1'])}, macro {_num(t['macro_f1'])}, "
+              f"alpha {_num(t['krippendorff_alpha'])}, AC1 {_num(t['gwet_ac1'])}")
+
+    top = report["confusion"]["top"]
+    if top:
+        confusions = _table("Most frequent confusions", "coder " + ref, what, "segments")
+        for cell in top:
+            confusions.add_row(escape(cell["reference"]), escape(cell["hypothesis"]),
+                               _num(cell["count"], 1))
+        out.print()
+        out.print(confusions)
+
+    _print_baseline(report["human_baseline"], out)
+    if report.get("threshold_sweep"):
+        _print_sweep(report["threshold_sweep"], out)
+    warnings = report["warnings"]
+    if warnings:
+        out.print()
+        out.print(f"[yellow]{len(warnings)} warning(s)[/] (all in evaluation.json):")
+        for text in warnings[:5]:
+            out.print(f"  {escape(text)}")
+        if len(warnings) > 5:
+            out.print(f"  ... and {len(warnings) - 5} more")
+    if report["undefined"]:
+        out.print(f"{UNDEFINED} undefined ({len(report['undefined'])} figures; the reason for "
+                  "each is under 'undefined' in evaluation.json)")
+
+
+def _print_baseline(baseline: Mapping[str, Any], out: Console) -> None:
+    out.print()
+    if "pairs" not in baseline:
+        out.print(f"Human baseline: {escape(baseline['note'])}.")
+        return
+    table = _table(f"Human baseline ({len(baseline['sources'])} sources every coder coded, "
+                   f"{baseline['segments']} segments)", "pair", "F1 (micro)", "kappa", "alpha",
+                   "alpha 95%", "AC1", "char kappa", "unitizing alpha")
+    for row in baseline["pairs"]:
+        f = row["figures"]
+        table.add_row(escape(row["pair"]), _num(f["micro_f1"]), _num(f["kappa"]),
+                      _num(f["krippendorff_alpha"]),
+                      _ci(row["intervals"].get("krippendorff_alpha")), _num(f["gwet_ac1"]),
+                      _num(f["char_kappa_mean"]), _num(f["unitizing_alpha"]))
+    out.print(table)
+    gap = baseline["gap"]
+    interval = gap.get("interval")
+    detail = f" (difference {_num(gap['difference'])}"
+    detail += f", 95% interval {_ci(interval)})" if interval else ")"
+    out.print(f"  {escape(gap['verdict'])}{detail}")
+
+
+def _print_sweep(sweep: Mapping[str, Any], out: Console) -> None:
+    table = _table("Threshold sweep", "threshold", "precision", "recall", "F1 (micro)",
+                   "F1 (macro)", "codes/segment", "uncoded")
+    for row in sweep["rows"]:
+        mark = ""
+        if row["threshold"] == sweep["run_threshold"]:
+            mark += " (run)"
+        if row["threshold"] == sweep["best_micro_f1_threshold"]:
+            mark += " (best F1)"
+        table.add_row(f"{row['threshold']:g}{mark}", _num(row["micro_precision"]),
+                      _num(row["micro_recall"]), _num(row["micro_f1"]), _num(row["macro_f1"]),
+                      _num(row["codes_per_segment"], 2), _num(row["uncoded_share"], 2))
+    out.print()
+    out.print(table)
+    out.print(f"  [dim]{escape(sweep['note'])}[/]")

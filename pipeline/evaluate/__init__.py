@@ -1,0 +1,449 @@
+"""`precode evaluate`: how well suggestions (or review decisions, or a second coder) agree
+with a gold coder, per code and overall, with a human baseline beside the machine's figures.
+
+`evaluate(run, gold, ...)` is the library entry point; it returns the report that the CLI
+prints and writes to `RUN/evaluation.json`. The pieces are pure functions in
+`figures` (one comparison), `bootstrap` (intervals, resampling sources) and `report` (JSON).
+
+What is compared with what:
+
+- Units: the run's segments, in the sources the reference coder coded (a source without any
+  gold row may be uncoded rather than code-free, so it is left out and the report says so).
+  With `--against coder:B`, the sources both coders coded.
+- Gold spans give their code to segments by `pipeline.align` (the rule is in the report).
+- Suggestions count at the run's threshold, exactly as `suggestions.jsonl` lists them; the
+  ranking figures and the threshold sweep use the full scores, recomputed with the run's
+  settings (a mismatch with `suggestions.jsonl` is reported as a warning).
+- Span-level figures (character kappa, unitizing alpha) take a segment given a code as a span
+  covering the segment.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.align import DEFAULT_MIN_SHARE, describe_rule
+from pipeline.errors import ConfigError, GoldCodingError, RunFolderError
+from pipeline.evaluate import bootstrap as bs
+from pipeline.evaluate.figures import (
+    Side,
+    confusion,
+    ranking_figures,
+    segment_figures,
+    segments_in,
+    span_figures,
+    sweep,
+    theme_figures,
+    top_confusions,
+)
+from pipeline.evaluate.inputs import (
+    Against,
+    check_coder,
+    coder_side,
+    decision_side,
+    read_decisions,
+    rescore,
+    segment_spans,
+    suggestion_side,
+    unaligned,
+)
+from pipeline.evaluate.report import clean
+from pipeline.gold import GoldSet, read_gold
+from pipeline.metrics import thresholded
+from pipeline.model import Codebook, Coding, Segment, Source
+from pipeline.runs import RunFolder, package_versions
+from pipeline.stages import resolve_codebook
+
+__all__ = ["Against", "Evaluation", "evaluate", "parse_thresholds"]
+
+FORMAT = 1
+HEADLINE = ("top1_accuracy", "theme_top1_accuracy", "micro_f1", "macro_f1", "kappa",
+            "krippendorff_alpha", "gwet_ac1")
+SYMMETRIC = ("micro_f1", "kappa", "krippendorff_alpha", "gwet_ac1", "char_kappa_mean",
+             "unitizing_alpha")
+
+
+@dataclass
+class Evaluation:
+    report: dict[str, Any]  # JSON-ready: NaN is None, with a note under report["undefined"]
+    path: Path | None  # where it was written
+
+
+def parse_thresholds(specs: Sequence[str]) -> list[float]:
+    """`0.3`, `0.2,0.3,0.4` or `0.1:0.9:0.1` (start:stop:step, stop included) -> thresholds."""
+    out: list[float] = []
+    for spec in specs:
+        for part in str(spec).split(","):
+            part = part.strip()
+            try:
+                if ":" in part:
+                    start, stop, step = (float(x) for x in part.split(":"))
+                    if step <= 0:
+                        raise ValueError
+                    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+                    out += [round(start + i * step, 6) for i in range(max(count, 0))]
+                elif part:
+                    out.append(float(part))
+            except ValueError:
+                raise ConfigError(f"--threshold {part!r} is not a threshold or a range",
+                                  hint="give 0.3, a list 0.2,0.3,0.4, or a range 0.1:0.9:0.1 "
+                                       "(start:stop:step)") from None
+    for t in out:
+        if not 0.0 <= t <= 1.0:
+            raise ConfigError(f"--threshold {t} is outside 0..1",
+                              hint="scores are calibrated to 0..1; thresholds are too")
+    return sorted(set(out))
+
+
+def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | None = None,
+             against: str | Against = "suggestions", min_share: float = DEFAULT_MIN_SHARE,
+             thresholds: Sequence[float] = (), draws: int = 1000, seed: int = 0,
+             sources: Sequence[str] | None = None, codebook: str | Path | None = None,
+             write: bool = True) -> Evaluation:
+    """Compare `against` with gold coder `coder` on a run; write RUN/evaluation.json."""
+    started = time.perf_counter()
+    if not 0.0 < min_share <= 1.0:
+        raise ConfigError(f"--min-share {min_share} is outside (0, 1]",
+                          hint="the share of a segment a gold span must cover, e.g. 0.5")
+    if draws < 0:
+        raise ConfigError(f"--bootstrap {draws} is negative",
+                          hint="give the number of draws (1000), or 0 for no intervals")
+    target = against if isinstance(against, Against) else Against.parse(against)
+    run = RunFolder(run_path)
+    manifest = run.manifest()
+    codebook_path, book = resolve_codebook(run, codebook)
+    all_sources, all_segments = run.sources(), run.segments()
+    gold_path = Path(gold) if not isinstance(gold, GoldSet) else Path("(codings)")
+    gold_set = gold if isinstance(gold, GoldSet) else read_gold(gold, all_sources, book)
+    if not gold_set.codings:
+        raise GoldCodingError("the gold file has no codings", path=gold_path,
+                              hint="give a file with one row per coded span")
+    ref = _reference_coder(gold_set, coder, target, gold_path)
+    if thresholds and target.kind != "suggestions":
+        raise ConfigError("--threshold sweeps scores, and only suggestions have scores",
+                          hint="leave out --threshold, or use --against suggestions")
+
+    selected = _select(all_sources, sources)
+    coded_by = {c: {x.source_id for x in gold_set.by_coder(c)} for c in gold_set.coders}
+    wanted = coded_by[ref] & selected
+    if target.kind == "coder" and target.name is not None:
+        wanted &= coded_by[target.name]
+    eval_sources = [s for s in all_sources if s.id in wanted]
+    if not eval_sources:
+        both = f" and coder {target.name}" if target.kind == "coder" else ""
+        raise GoldCodingError(f"coder {ref}{both} coded none of the selected sources",
+                              path=gold_path, hint="check --source and --coder")
+    segments = segments_in(all_segments, wanted)
+    if not segments:
+        raise RunFolderError("the evaluated sources have no segments", path=run.path,
+                             hint="segment the run again (`precode segment RUN --force`)")
+    warnings = list(gold_set.warnings)
+    config = manifest["config"]
+    code_ids, theme_of = book.code_ids(), {c.id: t.id for t, c in book.codes()}
+
+    # -- the two sides ----------------------------------------------------------------------
+    ref_codings = [c for c in gold_set.by_coder(ref) if c.source_id in wanted]
+    ref_side = coder_side(f"coder {ref}", ref_codings, segments, min_share)
+    hypothesis: dict[str, Any] = {"kind": target.kind, "name": target.label()}
+    proba: np.ndarray | None = None
+    machine: Side | None = None
+    hyp_codings: list[Coding] = []
+    if target.kind == "coder" and target.name is not None:
+        hyp_codings = [c for c in gold_set.by_coder(target.name) if c.source_id in wanted]
+        hyp_side = coder_side(f"coder {target.name}", hyp_codings, segments, min_share)
+    else:
+        if target.kind == "suggestions":
+            labels = suggestion_side(run, all_segments, book).labels
+            missing = [s.id for s in all_segments if s.id not in labels]
+            if missing:
+                raise RunFolderError(
+                    f"suggestions.jsonl has no line for {len(missing)} segment(s), e.g. "
+                    f"{missing[0]!r}", path=run.file("suggestions.jsonl"),
+                    hint=f"the suggestions are older than the segments: `precode suggest "
+                         f"{run.path} --force`")
+            settings = config["suggest"]
+            proba, warning = _scores(run, manifest, all_sources, all_segments, segments, book,
+                                     labels)
+            if warning:
+                warnings.append(warning)
+            hypothesis |= {"threshold": settings["threshold"], "top_k": settings["top_k"],
+                           "method": manifest["stages"].get("suggest", {}).get("method")}
+        else:
+            decisions = read_decisions(run, all_segments, book)
+            labels = decision_side(decisions, target.name, run.file("decisions.jsonl")).labels
+            reviewed = sum(1 for s in segments if s.id in labels)
+            hypothesis |= {"reviewed_segments": reviewed,
+                           "note": "segments without a decision count as carrying no code"}
+            if reviewed < len(segments):
+                warnings.append(f"{len(segments) - reviewed} of {len(segments)} evaluated "
+                                "segments have no review decision; they count as uncoded")
+        machine = Side(target.label(), labels, segment_spans(labels, all_segments,
+                                                              target.label()))
+        hyp_side = Side(machine.name, labels, [c for c in machine.spans if c.source_id in wanted])
+
+    # -- figures ----------------------------------------------------------------------------
+    ref_sets = [ref_side.labels[s.id] for s in segments]
+    hyp_sets = [set(hyp_side.labels.get(s.id, set())) for s in segments]
+    per_code, overall = segment_figures(ref_sets, hyp_sets, code_ids)
+    span_code, span_overall = span_figures(ref_side.spans, hyp_side.spans, eval_sources, code_ids)
+    for code in code_ids:
+        per_code[code] |= span_code[code]
+    overall |= span_overall
+    hits = None
+    k = int(config["suggest"]["top_k"])
+    if proba is not None:
+        overall = ranking_figures(proba, ref_sets, code_ids, k, theme_of) | overall
+        hits = bs.ranking_hits(proba, ref_sets, code_ids, k, theme_of)
+    headline = list(dict.fromkeys(h for h in (*HEADLINE[:1], f"top{k}_accuracy", *HEADLINE[1:])
+                                  if h in overall))
+    overall = {key: overall[key] for key in (*headline, *overall)}  # headline figures first
+    source_ids = [s.id for s in eval_sources]
+    counts = bs.source_counts(segments, ref_sets, hyp_sets, code_ids, source_ids, hits)
+    intervals = _intervals(counts, headline, draws, seed)
+    table = confusion(ref_sets, hyp_sets)
+
+    alignment = _alignment(ref, ref_codings, target, hyp_codings, segments, ref_sets, min_share,
+                           gold_set, warnings)
+    report: dict[str, Any] = {
+        "format": FORMAT,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": package_versions(),
+        "run": str(run.path),
+        "codebook": str(codebook_path),
+        "gold": {"path": str(gold_path), "codings": len(gold_set.codings),
+                 "coders": {c: len(gold_set.by_coder(c)) for c in gold_set.coders},
+                 "rows_skipped": len(gold_set.warnings)},
+        "reference": {"kind": "coder", "name": ref},
+        "hypothesis": hypothesis,
+        "alignment": alignment,
+        "sources": _sources_note(all_sources, eval_sources, coded_by, ref, target, selected),
+        "segments": {"evaluated": len(segments),
+                     "with_reference_code": sum(1 for g in ref_sets if g),
+                     "with_hypothesis_code": sum(1 for p in hyp_sets if p)},
+        "units": "segment-level agreement (kappa, alpha, AC1) is over segment x code "
+                 "presence/absence; char_kappa and unitizing_alpha compare characters, a "
+                 "coded segment counting as a span over the segment",
+        "overall": overall,
+        "intervals": intervals,
+        "per_code": per_code,
+        "themes": theme_figures(ref_sets, hyp_sets, theme_of, [t.id for t in book.themes]),
+        "confusion": {"note": "rows: reference, columns: hypothesis; each reference code "
+                              "occurrence counts 1, split over the codes given instead",
+                      "top": top_confusions(table), "table": table},
+        "human_baseline": _baseline(gold_set, machine, all_sources, all_segments, selected,
+                                    book, min_share, draws, seed) if machine else
+        {"note": "the comparison is between two coders already"},
+        "threshold_sweep": _sweep(proba, ref_sets, code_ids, thresholds, config)
+        if thresholds and proba is not None else None,
+        "settings": {"coder": ref, "against": target.label(), "min_share": min_share,
+                     "bootstrap_draws": draws, "seed": seed,
+                     "sources": sorted(sources) if sources else None},
+    }
+    report["warnings"] = warnings
+    report["counts"] = {"warnings": len(warnings), "rows_skipped": len(gold_set.warnings),
+                        "spans_reaching_no_segment": alignment["spans_reaching_no_segment"]}
+    report["seconds"] = time.perf_counter() - started
+    undefined: dict[str, str] = {}
+    report = clean(report, undefined)
+    report["undefined"] = undefined
+    path = None
+    if write:
+        run.write_json("evaluation.json", report)
+        path = run.file("evaluation.json")
+    return Evaluation(report, path)
+
+
+def _reference_coder(gold: GoldSet, coder: str | None, target: Against, path: Path) -> str:
+    if coder is not None:
+        check_coder(gold, coder, path, "--coder")
+    if target.kind == "coder" and target.name is not None:
+        check_coder(gold, target.name, path, "--against")
+        if coder == target.name:
+            raise ConfigError(f"--coder and --against both name coder {coder!r}",
+                              hint="compare a coder with another coder, e.g. --coder A "
+                                   "--against coder:B")
+        others = [c for c in gold.coders if c != target.name]
+        if coder is None and not others:
+            raise GoldCodingError(f"the gold file has no coder besides {target.name!r}",
+                                  path=path, hint="--against coder:NAME needs two coders")
+        return coder or others[0]
+    return coder or gold.coders[0]
+
+
+def _select(sources: Sequence[Source], names: Sequence[str] | None) -> set[str]:
+    if not names:
+        return {s.id for s in sources}
+    out = set()
+    for name in names:
+        match = [s.id for s in sources if name in (s.id, s.name)]
+        if not match:
+            raise ConfigError(f"--source {name!r} is not a source of this run",
+                              hint="sources: " + ", ".join(s.name for s in sources[:9]))
+        out.update(match)
+    return out
+
+
+def _scores(run: RunFolder, manifest: dict[str, Any], all_sources: Sequence[Source],
+            all_segments: Sequence[Segment], segments: Sequence[Segment], book: Codebook,
+            labels: dict[str, set[str]]) -> tuple[np.ndarray, str | None]:
+    """Full scores for the evaluated segments (codebook order) and a warning if they disagree
+    with what suggestions.jsonl lists."""
+    proba_all, scored_codes, _ = rescore(run, manifest, all_sources, all_segments, book)
+    rows = {s.id: i for i, s in enumerate(all_segments)}
+    columns = [scored_codes.index(c) for c in book.code_ids()]
+    proba = proba_all[[rows[s.id] for s in segments]][:, columns]
+    settings = manifest["config"]["suggest"]
+    again = thresholded(proba, book.code_ids(), settings["threshold"], settings["top_k"])
+    differ = sum(1 for s, codes in zip(segments, again, strict=True) if codes != labels[s.id])
+    if not differ:
+        return proba, None
+    return proba, (f"the scores recomputed with the run's settings give other codes than "
+                   f"suggestions.jsonl on {differ} of {len(segments)} segments; the ranking "
+                   f"figures and the sweep use the recomputed scores, the rest "
+                   f"suggestions.jsonl (re-run `precode suggest {run.path} --force`)")
+
+
+def _intervals(counts: bs.SourceCounts, names: Sequence[str], draws: int,
+               seed: int) -> dict[str, Any]:
+    n = len(counts.source_ids)
+    base: dict[str, Any] = {"level": 0.95, "draws": draws, "seed": seed,
+                            "resampled": f"sources, with replacement ({n} sources)"}
+    if draws == 0 or n < 2:
+        return base | {"note": "no intervals: " + ("--bootstrap 0" if draws == 0 else
+                                                    "one source cannot be resampled"),
+                       "figures": {}}
+    values = bs.draw_figures(counts, bs.resample(n, draws, seed))
+    note = {"note": f"only {n} sources: the intervals are rough"} if n < 10 else {}
+    return base | note | {"figures": {name: bs.interval(values[name]) for name in names
+                                      if name in values}}
+
+
+def _alignment(ref: str, ref_codings: list[Coding], target: Against, hyp_codings: list[Coding],
+               segments: Sequence[Segment], ref_sets: Sequence[set[str]], min_share: float,
+               gold: GoldSet, warnings: list[str]) -> dict[str, Any]:
+    lost = unaligned(ref_codings, segments, min_share)
+    if target.kind == "coder":
+        lost += unaligned(hyp_codings, segments, min_share)
+    for c in lost:
+        line = gold.lines.get(c)
+        where = f"gold line {line}" if line else "a gold span"
+        warnings.append(f"{where} (coder {c.coder}, {c.code_id}, {c.source_id} "
+                        f"{c.start}-{c.end}) gives its code to no segment: it lies outside the "
+                        "segments (e.g. in an interviewer turn) or covers too little of each")
+    return {"rule": describe_rule(min_share), "min_share": min_share,
+            "reference_spans": len(ref_codings),
+            "hypothesis_spans": len(hyp_codings) if target.kind == "coder" else None,
+            "segments_with_reference_code": sum(1 for g in ref_sets if g),
+            "spans_reaching_no_segment": len(lost)}
+
+
+def _sources_note(all_sources: Sequence[Source], evaluated: Sequence[Source],
+                  coded_by: dict[str, set[str]], ref: str, target: Against,
+                  selected: set[str]) -> dict[str, Any]:
+    left_out = {}
+    done = {s.id for s in evaluated}
+    for s in all_sources:
+        if s.id in done:
+            continue
+        if s.id not in selected:
+            left_out[s.name] = "not selected (--source)"
+        elif s.id not in coded_by[ref]:
+            left_out[s.name] = f"coder {ref} coded nothing in it"
+        else:
+            left_out[s.name] = f"coder {target.name} coded nothing in it"
+    rule = (f"only sources that coder {ref} coded (at least one gold row) are evaluated: a "
+            "source without rows may be uncoded rather than code-free")
+    if target.kind == "coder":
+        rule = f"only sources that both coder {ref} and coder {target.name} coded are evaluated"
+    return {"rule": rule, "evaluated": [s.name for s in evaluated], "left_out": left_out}
+
+
+def _sweep(proba: np.ndarray, ref_sets: Sequence[set[str]], code_ids: Sequence[str],
+           thresholds: Sequence[float], config: dict[str, Any]) -> dict[str, Any]:
+    rows = sweep(proba, ref_sets, code_ids, thresholds, int(config["suggest"]["top_k"]))
+    current = float(config["suggest"]["threshold"])
+    defined = [r for r in rows if not math.isnan(r["micro_f1"])]
+    best = max(defined, key=lambda r: r["micro_f1"])["threshold"] if defined else math.nan
+    return {"note": f"at most top_k={config['suggest']['top_k']} codes per segment, as the "
+                    "run suggests them", "run_threshold": current,
+            "best_micro_f1_threshold": best, "rows": rows}
+
+
+def _baseline(gold: GoldSet, machine: Side, all_sources: Sequence[Source],
+              all_segments: Sequence[Segment], selected: set[str], book: Codebook,
+              min_share: float, draws: int, seed: int) -> dict[str, Any]:
+    """Coders with each other, and the machine with each coder, on the sources all coded."""
+    coders = gold.coders
+    if len(coders) < 2:
+        return {"note": f"the gold file has one coder ({coders[0]}): no human baseline"}
+    common = set(selected)
+    for c in coders:
+        common &= {x.source_id for x in gold.by_coder(c)}
+    sources = [s for s in all_sources if s.id in common]
+    segments = segments_in(all_segments, common)
+    if not segments:
+        return {"note": "no source was coded by every coder: no human baseline"}
+    code_ids = book.code_ids()
+    sides = {c: coder_side(f"coder {c}", [x for x in gold.by_coder(c) if x.source_id in common],
+                           segments, min_share) for c in coders}
+    sides[machine.name] = Side(machine.name, machine.labels,
+                               [x for x in machine.spans if x.source_id in common])
+    pairs = [(a, b, "human") for a, b in itertools.combinations(coders, 2)]
+    pairs += [(c, machine.name, "machine") for c in coders]
+    n = len(sources)
+    weights = bs.resample(n, draws, seed) if draws and n >= 2 else None
+    rows, draws_by_kind = [], {"human": [], "machine": []}  # type: ignore[var-annotated]
+    for a, b, kind in pairs:
+        ref_sets = [sides[a].labels[s.id] for s in segments]
+        hyp_sets = [set(sides[b].labels.get(s.id, set())) for s in segments]
+        _, overall = segment_figures(ref_sets, hyp_sets, code_ids)
+        _, spans = span_figures(sides[a].spans, sides[b].spans, sources, code_ids)
+        figures = {k: (overall | spans)[k] for k in SYMMETRIC}
+        row: dict[str, Any] = {"pair": f"{sides[a].name} vs {sides[b].name}", "kind": kind,
+                               "figures": figures, "intervals": {}}
+        if weights is not None:
+            counts = bs.source_counts(segments, ref_sets, hyp_sets, code_ids,
+                                      [s.id for s in sources])
+            values = bs.draw_figures(counts, weights)
+            row["intervals"] = {k: bs.interval(values[k]) for k in ("micro_f1",
+                                                                     "krippendorff_alpha")}
+            draws_by_kind[kind].append(values["krippendorff_alpha"])
+        rows.append(row)
+    human = [r["figures"]["krippendorff_alpha"] for r in rows if r["kind"] == "human"]
+    machine_alpha = [r["figures"]["krippendorff_alpha"] for r in rows if r["kind"] == "machine"]
+    difference = float(np.mean(machine_alpha) - np.mean(human))
+    gap: dict[str, Any] = {"figure": "krippendorff_alpha", "difference": difference,
+                           "machine_mean": float(np.mean(machine_alpha)),
+                           "human_mean": float(np.mean(human))}
+    if weights is not None:
+        diff = np.mean(draws_by_kind["machine"], axis=0) - np.mean(draws_by_kind["human"], axis=0)
+        gap["interval"] = bs.interval(diff)
+    gap["verdict"] = _verdict(machine.name, gap)
+    return {"sources": [s.name for s in sources], "segments": len(segments),
+            "note": "on the sources every coder coded; every figure here is symmetric",
+            "pairs": rows, "gap": gap}
+
+
+def _verdict(name: str, gap: dict[str, Any]) -> str:
+    diff, ci = gap["difference"], gap.get("interval")
+    if math.isnan(diff):
+        return "no verdict: an alpha it compares is undefined"
+    text = (f"Krippendorff's alpha of {name} with each coder is {gap['machine_mean']:.3f} on "
+            f"average, of the coders with each other {gap['human_mean']:.3f}; difference "
+            f"{diff:+.3f}")
+    if not ci or math.isnan(ci["low"]):
+        return text + " (no interval, so no verdict)"
+    text += f" (95% interval {ci['low']:+.3f} to {ci['high']:+.3f})"
+    if ci["high"] < 0:
+        return text + f": {name} agree with the coders less than they agree with each other"
+    if ci["low"] > 0:
+        return text + f": {name} agree with the coders more than they agree with each other"
+    return text + ": within human disagreement"

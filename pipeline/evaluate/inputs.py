@@ -1,0 +1,210 @@
+"""The two sides of an evaluation, read from a run folder and checked line by line.
+
+- A gold coder: their spans, aligned to segments with `pipeline.align` (the one rule).
+- Suggestions: the codes `suggestions.jsonl` lists per segment (those that reached the run's
+  threshold), as segment spans for the span-level figures, plus full scores recomputed with
+  the run's own settings for the ranking figures and the threshold sweep.
+- Decisions: the review log folded as the exporters fold it (a retract cancels the coder's
+  latest earlier decision on the same segment and code; the latest decision left counts);
+  accept and relabel say "this segment has this code".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.align import segment_codes
+from pipeline.errors import ConfigError, GoldCodingError, RunFolderError
+from pipeline.evaluate.figures import Side
+from pipeline.gold import GoldSet
+from pipeline.model import Codebook, Coding, Decision, Segment, Source
+from pipeline.runs import RunFolder
+
+VERDICTS = ("accept", "reject", "relabel", "retract")
+
+
+@dataclass(frozen=True)
+class Against:
+    """What the reference is compared with: `suggestions`, `decisions[:CODER]`, `coder:NAME`."""
+
+    kind: str  # "suggestions" | "decisions" | "coder"
+    name: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Against:
+        kind, _, name = text.strip().partition(":")
+        if kind == "suggestions" and not name:
+            return cls("suggestions")
+        if kind == "decisions":
+            return cls("decisions", name or None)
+        if kind == "coder" and name:
+            return cls("coder", name)
+        raise ConfigError(f"--against {text!r} is not something to compare with",
+                          hint="use suggestions, decisions, decisions:REVIEWER or coder:NAME "
+                               "(a second coder in the gold file)")
+
+    def label(self) -> str:
+        if self.kind == "coder":
+            return f"coder {self.name}"
+        if self.kind == "decisions" and self.name:
+            return f"decisions by {self.name}"
+        return self.kind
+
+
+def check_coder(gold: GoldSet, coder: str, path: str | Path, option: str) -> None:
+    if coder not in gold.coders:
+        raise GoldCodingError(f"no codings by coder {coder!r} ({option})", path=path,
+                              hint=f"coders in this file: {', '.join(gold.coders) or 'none'}")
+
+
+def coder_side(name: str, codings: Sequence[Coding], segments: Sequence[Segment],
+               min_share: float) -> Side:
+    return Side(name, segment_codes(segments, codings, min_share), list(codings))
+
+
+def unaligned(codings: Sequence[Coding], segments: Sequence[Segment],
+              min_share: float) -> list[Coding]:
+    """The spans that give their code to no segment under the alignment rule."""
+    by_source: dict[str, list[Segment]] = {}
+    for seg in segments:
+        by_source.setdefault(seg.source_id, []).append(seg)
+    return [c for c in codings
+            if not any(segment_codes(by_source.get(c.source_id, []), [c], min_share).values())]
+
+
+def segment_spans(labels: dict[str, set[str]], segments: Sequence[Segment],
+                  who: str) -> list[Coding]:
+    """A segment-level side as spans: each code given to a segment covers the segment."""
+    return [Coding(s.source_id, s.start, s.end, code, who)
+            for s in segments for code in sorted(labels.get(s.id, ()))]
+
+
+def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RunFolderError(f"not valid JSON ({exc})", path=path, line=number,
+                                     hint="the file was edited by hand; re-create it") from exc
+            if not isinstance(data, dict):
+                raise RunFolderError("each line must be a JSON object", path=path, line=number,
+                                     hint="the file was edited by hand; re-create it")
+            out.append((number, data))
+    return out
+
+
+def suggestion_side(run: RunFolder, segments: Sequence[Segment], codebook: Codebook) -> Side:
+    """Codes per segment from `suggestions.jsonl` (null lines give none), every line checked."""
+    from pipeline.qdpx.runview import SuggestionLine
+
+    path = run.file("suggestions.jsonl")
+    if not path.exists():
+        raise RunFolderError("suggestions.jsonl is missing: this run has no suggestions yet",
+                             path=run.path, hint=f"run `precode suggest {run.path}` first")
+    known_segments = {s.id for s in segments}
+    known_codes = set(codebook.code_ids())
+    labels: dict[str, set[str]] = {}
+    for number, data in _lines(path):
+        try:
+            item = SuggestionLine.from_dict(data)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise RunFolderError(f"cannot read this suggestion ({exc})", path=path, line=number,
+                                 hint="re-run `precode suggest` to write the file again") from exc
+        if item.segment_id not in known_segments:
+            raise RunFolderError(
+                f"segment {item.segment_id!r} is not in segments.jsonl", path=path, line=number,
+                hint=f"the suggestions are older than the segments: `precode suggest {run.path} "
+                     "--force`")
+        if item.code is not None and item.code not in known_codes:
+            raise RunFolderError(
+                f"code {item.code!r} is not in the codebook", path=path, line=number,
+                hint="evaluate with the codebook the run was suggested with (--codebook), or "
+                     f"re-run `precode suggest {run.path} --force`")
+        codes = labels.setdefault(item.segment_id, set())
+        if item.code is not None:
+            codes.add(item.code)
+    return Side("suggestions", labels, [])
+
+
+def read_decisions(run: RunFolder, segments: Sequence[Segment],
+                   codebook: Codebook) -> list[Decision]:
+    """`decisions.jsonl` in log order, every line checked against the run and the codebook."""
+    path = run.file("decisions.jsonl")
+    if not path.exists():
+        raise RunFolderError(
+            "decisions.jsonl is missing: nobody has reviewed this run's suggestions yet",
+            path=run.path, hint="review the suggestions first, or evaluate --against suggestions")
+    known_segments = {s.id for s in segments}
+    known_codes = set(codebook.code_ids())
+    out = []
+    for number, data in _lines(path):
+        try:
+            decision = Decision.from_dict(data)
+        except (TypeError, ValueError) as exc:
+            raise RunFolderError(f"cannot read this decision ({exc})", path=path, line=number,
+                                 hint="fields: segment_id, code_id, verdict, coder, timestamp, "
+                                      "note") from exc
+        if decision.verdict not in VERDICTS:
+            raise RunFolderError(f"unknown verdict {decision.verdict!r}", path=path, line=number,
+                                 hint=f"a verdict is one of {', '.join(VERDICTS)}")
+        if decision.segment_id not in known_segments:
+            raise RunFolderError(f"segment {decision.segment_id!r} is not in segments.jsonl",
+                                 path=path, line=number,
+                                 hint="the decisions were made on another segmentation of "
+                                      "this run; evaluate the run they were made on")
+        if decision.code_id is not None and decision.code_id not in known_codes:
+            raise RunFolderError(f"code {decision.code_id!r} is not in the codebook", path=path,
+                                 line=number, hint="evaluate with the codebook the review used "
+                                                   "(--codebook)")
+        out.append(decision)
+    return out
+
+
+def decision_side(decisions: Sequence[Decision], reviewer: str | None, path: str | Path) -> Side:
+    """Codes per segment after folding the log; a reviewed segment is a key of `labels`."""
+    from pipeline.qdpx.runview import CONFIRMING, fold_decisions
+
+    reviewers = sorted({d.coder for d in decisions})
+    if reviewer is not None and reviewer not in reviewers:
+        raise RunFolderError(f"no decisions by {reviewer!r}", path=path,
+                             hint=f"reviewers in decisions.jsonl: {', '.join(reviewers) or 'none'}")
+    kept = [d for d in decisions if reviewer is None or d.coder == reviewer]
+    latest: dict[tuple[str, str | None], Decision] = {}
+    for d in fold_decisions(kept):  # log order, so a later reviewer's verdict wins
+        latest[(d.segment_id, d.code_id)] = d
+    labels: dict[str, set[str]] = {}
+    for (segment_id, code), d in latest.items():
+        codes = labels.setdefault(segment_id, set())
+        if d.verdict in CONFIRMING and code is not None:
+            codes.add(code)
+    name = f"decisions by {reviewer}" if reviewer else "decisions"
+    return Side(name, labels, [])
+
+
+def rescore(run: RunFolder, manifest: dict[str, Any], sources: Sequence[Source],
+            segments: Sequence[Segment], codebook: Codebook) -> tuple[np.ndarray, list[str], str]:
+    """Scores for every segment and code, recomputed with the settings the run was suggested with.
+
+    The whole run is scored (as the suggest stage did), so an embedder fitted on the corpus
+    (TF-IDF) sees the same texts; embeddings come from the disk cache.
+    """
+    from pipeline.embed import make_embedder
+    from pipeline.stages import load_head
+    from pipeline.suggest import score_segments
+
+    config = manifest["config"]
+    embedder = make_embedder(config["embed"])
+    model = manifest["stages"].get("suggest", {}).get("model")
+    head = load_head(model, embedder, codebook) if model else None
+    scored = score_segments(segments, sources, codebook, embedder, config["suggest"], head)
+    return scored.proba, list(scored.code_ids), scored.method

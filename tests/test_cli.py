@@ -1,0 +1,218 @@
+"""The command line, end to end: help texts, the sample corpus, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+
+def _commands() -> list[list[str]]:
+    """Every command path, e.g. ['ingest'], ['codebook', 'validate']."""
+    out: list[list[str]] = []
+
+    def walk(cmd: object, path: list[str]) -> None:
+        if hasattr(cmd, "commands"):
+            for name, sub in cmd.commands.items():
+                walk(sub, [*path, name])
+        else:
+            out.append(path)
+
+    walk(get_command(app), [])
+    return out
+
+
+@pytest.mark.parametrize("path", _commands(), ids=lambda p: " ".join(p))
+def test_cli_every_command_has_help_with_an_example(path: list[str]) -> None:
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example: precode " + " ".join(path) in result.output
+
+
+@pytest.mark.parametrize("path", _commands(), ids=lambda p: " ".join(p))
+def test_cli_every_command_is_in_the_readme(path: list[str]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "precode " + " ".join(path) in readme
+
+
+def test_cli_python_dash_m_runs_the_same_app() -> None:
+    result = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0 and "ingest" in result.stdout
+
+
+EXPECTED_SPEAKERS = {
+    "p01_nurse_day_ward.txt": {"Interviewer": "interviewer", "Nurse K": "participant"},
+    "p02_social_worker_rehab_center.docx": {"Interviewer": "interviewer",
+                                            "Social Worker I": "participant"},
+    "p03_occupational_therapist_clubhouse.vtt": {"Researcher": "interviewer",
+                                                 "Occupational Therapist L": "participant"},
+    "p04_psychiatrist_general_hospital.srt": {"Interviewer": "interviewer",
+                                              "Psychiatrist W": "participant"},
+    "p05_case_manager_community_center.txt": {"Interviewer": "interviewer", "P05": "participant"},
+    "p06_nurse_halfway_house.vtt": {"Moderator": "interviewer", "Nurse H": "participant"},
+    "p07_social_worker_family_association.txt": {"Interviewer": "interviewer",
+                                                 "Speaker 2": "participant"},
+    "p08_occupational_therapist_workshop.md": {"Q": "interviewer", "P08": "participant"},
+    "p09_nurse_rehab_center_zh.txt": {"訪談者": "interviewer", "護理師K": "participant"},
+}
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_cli_ingest_and_segment_the_sample_corpus(tmp_path: Path, sample_dir: Path) -> None:
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["ingest", str(sample_dir), "--out", str(out), "--participants",
+                                 str(sample_dir / "participants.csv")])
+    assert result.exit_code == 0, result.output
+    sources = {s["name"]: s for s in _read(out / "sources.jsonl")}
+    assert set(sources) == set(EXPECTED_SPEAKERS)  # README.md is not a transcript
+    for name, speakers in EXPECTED_SPEAKERS.items():
+        found = {t["speaker"]: t["role"] for t in sources[name]["turns"]}
+        assert found == speakers, name
+        assert sources[name]["metadata"]["speakers"]
+    assert sources["p09_nurse_rehab_center_zh.txt"]["metadata"]["encoding"] == "cp950"
+    assert sources["p09_nurse_rehab_center_zh.txt"]["language"] == "zh"
+    assert "\r" not in sources["p05_case_manager_community_center.txt"]["text"]
+
+    result = runner.invoke(app, ["segment", str(out)])
+    assert result.exit_code == 0, result.output
+    segments = _read(out / "segments.jsonl")
+    texts = {name: s["text"] for name, s in sources.items()}
+    assert {s["source_id"] for s in segments} == set(EXPECTED_SPEAKERS)
+    for seg in segments:
+        assert texts[seg["source_id"]][seg["start"]:seg["end"]] == seg["text"]
+        assert seg["role"] == "participant"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["stages"]) == {"ingest", "segment"}
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+
+    again = runner.invoke(app, ["segment", str(out)])
+    assert "up to date" in again.output
+    assert _read(out / "segments.jsonl") == segments  # stable ids and order
+
+
+def test_cli_run_writes_the_suggestion_contract(tmp_path: Path, sample_dir: Path) -> None:
+    out = tmp_path / "run"
+    args = ["run", str(sample_dir), "--out", str(out), "--set", "embed.backend=tfidf",
+            "--set", f"embed.cache_dir={tmp_path / 'cache'}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = _read(out / "suggestions.jsonl")
+    segments = {s["id"]: s for s in _read(out / "segments.jsonl")}
+    assert {r["segment_id"] for r in rows} == set(segments)  # every segment appears
+    for row in rows:
+        assert list(row) == ["source", "segment_id", "start", "end", "speaker", "role", "text",
+                             "code", "score", "rank", "method", "evidence"]
+        assert 0.0 <= row["score"] <= 1.0 and row["rank"] >= 1
+    csv_lines = (out / "suggestions.csv").read_text(encoding="utf-8").splitlines()
+    assert csv_lines[0].startswith("source,segment_id,speaker,text,code_1,score_1")
+    assert (out / "codebook.yaml").exists()
+    rerun = runner.invoke(app, args)
+    assert rerun.output.count("unchanged, skipped") == 3
+
+
+def test_cli_train_then_suggest_with_the_model(tmp_path: Path, sample_dir: Path) -> None:
+    out = tmp_path / "run"
+    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    assert runner.invoke(app, ["run", str(sample_dir), "--out", str(out), *sets]).exit_code == 0
+    model = tmp_path / "models" / "m"
+    result = runner.invoke(app, ["train", str(out), "--gold",
+                                 str(sample_dir / "gold" / "codings.csv"), "--coder", "A",
+                                 "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "cv_top1_accuracy" in result.output
+    info = json.loads((model / "head.json").read_text())
+    assert info["embedder"].startswith("hashed-ngrams:") and len(info["code_ids"]) == 14
+    result = runner.invoke(app, ["suggest", str(out), "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    methods = {r["method"] for r in _read(out / "suggestions.jsonl")}
+    assert methods == {"trained:m"}
+
+
+def _assert_clean_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output
+
+
+BAD_INPUTS = {
+    "empty.txt": (b"", "empty"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    "notes.pdf": (b"%PDF-1.4", "unsupported file type"),
+    "broken.vtt": (b"WEBVTT\n\n00:00:01.000 --> nonsense\nhello\n", "malformed cue timing"),
+    "broken.srt": (b"1\n00:00:01,000 -> 00:00:02,000\nhi\n", "malformed cue timing"),
+    "broken.docx": (b"PK\x03\x04 not really a zip", "not a readable Word document"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_cli_bad_input_is_a_clean_error_and_writes_nothing(tmp_path: Path, name: str) -> None:
+    data, message = BAD_INPUTS[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["ingest", str(path), "--out", str(out)])
+    _assert_clean_error(result, name, message)
+    assert not out.exists()
+
+
+def test_cli_missing_path_and_bad_codebook(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(tmp_path / "nope.txt"), "--out",
+                                 str(tmp_path / "r")])
+    _assert_clean_error(result, "nope.txt", "no such file")
+    bad = tmp_path / "cb.yaml"
+    bad.write_text("name: x\nversion: 1\nthemes:\n  - id: t\n    name: T\n    codes: []\n")
+    _assert_clean_error(runner.invoke(app, ["codebook", "validate", str(bad)]),
+                        "cb.yaml, line 6", "has no codes")
+
+
+def test_cli_failed_stage_keeps_the_previous_outputs(tmp_path: Path, sample_dir: Path) -> None:
+    out = tmp_path / "run"
+    assert runner.invoke(app, ["ingest", str(sample_dir / "p01_nurse_day_ward.txt"), "--out",
+                               str(out)]).exit_code == 0
+    before = (out / "sources.jsonl").read_bytes()
+    (tmp_path / "bad.txt").write_bytes(b"")
+    result = runner.invoke(app, ["ingest", str(sample_dir / "p01_nurse_day_ward.txt"),
+                                 str(tmp_path / "bad.txt"), "--out", str(out)])
+    _assert_clean_error(result, "bad.txt")
+    assert (out / "sources.jsonl").read_bytes() == before
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_cli_unknown_config_key_and_old_run_folder(tmp_path: Path, sample_dir: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(sample_dir), "--out", str(tmp_path / "r"),
+                                 "--set", "segment.unitt=turn"])
+    _assert_clean_error(result, "unknown configuration key 'segment.unitt'")
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "manifest.json").write_text('{"format_version": 0, "stages": {}}')
+    _assert_clean_error(runner.invoke(app, ["segment", str(old)]), "format version 0")
+
+
+def test_cli_suggest_with_a_missing_model_or_empty_codebook(tmp_path: Path,
+                                                            sample_dir: Path) -> None:
+    out = tmp_path / "run"
+    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    runner.invoke(app, ["ingest", str(sample_dir / "p01_nurse_day_ward.txt"), "--out", str(out)])
+    runner.invoke(app, ["segment", str(out)])
+    _assert_clean_error(runner.invoke(app, ["suggest", str(out), "--model",
+                                            str(tmp_path / "nomodel"), *sets]),
+                        "no such trained model folder")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    _assert_clean_error(runner.invoke(app, ["suggest", str(out), "--codebook", str(empty),
+                                            *sets]), "the codebook is empty")
