@@ -13,6 +13,7 @@ format (a `.qdpx` project's codings) plugs in without touching the commands that
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,16 +40,8 @@ class GoldSet:
 
 def read_gold_csv(path: str | Path, sources: Sequence[Source], codebook: Codebook | None = None,
                   coders: Iterable[str] | None = None) -> GoldSet:
-    """Read and validate a gold file against the run's sources (and codebook, if given)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputNotFoundError("no such gold codings file", path=path,
-                                 hint="give a CSV with columns " + ",".join(COLUMNS))
-    by_name: dict[str, Source] = {}
-    for s in sources:
-        by_name[s.name] = s
-        by_name[s.id] = s
-    known_codes = set(codebook.code_ids()) if codebook else None
+    """Read and validate a gold CSV against the run's sources (and codebook, if given)."""
+    path = _existing(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
@@ -57,16 +50,56 @@ def read_gold_csv(path: str | Path, sources: Sequence[Source], codebook: Codeboo
             if missing:
                 raise GoldCodingError(f"missing column(s): {', '.join(missing)}", path=path, line=1,
                                       hint="the header must be " + ",".join(COLUMNS))
-            rows = list(enumerate(reader, 2))
+            rows = [(line, {k.strip(): (v or "").strip() for k, v in raw.items() if k})
+                    for line, raw in enumerate(reader, 2)]
     except UnicodeDecodeError as exc:
         raise GoldCodingError("the gold file is not UTF-8", path=path,
                               hint="save it as 'CSV UTF-8'") from exc
+    return _validated(path, rows, sources, codebook, coders)
+
+
+def read_gold_jsonl(path: str | Path, sources: Sequence[Source], codebook: Codebook | None = None,
+                    coders: Iterable[str] | None = None) -> GoldSet:
+    """Gold codings from a `codings.jsonl` (one `Coding` per line), as `precode import` writes."""
+    path = _existing(path)
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for line, text in enumerate(fh, 1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+                rows.append((line, {"source": str(data["source_id"]), "start": str(data["start"]),
+                                    "end": str(data["end"]), "code": str(data["code_id"]),
+                                    "coder": str(data["coder"])}))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise GoldCodingError(f"not a coding record ({exc})", path=path, line=line,
+                                      hint="each line must be a JSON object with source_id, "
+                                           "start, end, code_id, coder") from None
+    return _validated(path, rows, sources, codebook, coders)
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputNotFoundError("no such gold codings file", path=path,
+                                 hint="give a CSV with columns " + ",".join(COLUMNS))
+    return path
+
+
+def _validated(path: Path, rows: Iterable[tuple[int, dict[str, str]]], sources: Sequence[Source],
+               codebook: Codebook | None, coders: Iterable[str] | None) -> GoldSet:
+    """Check every row against the run; skip empty and duplicate rows with a warning."""
+    by_name: dict[str, Source] = {}
+    for s in sources:
+        by_name[s.name] = s
+        by_name[s.id] = s
+    known_codes = set(codebook.code_ids()) if codebook else None
     codings: list[Coding] = []
     lines: dict[Coding, int] = {}
     seen: set[tuple[str, int, int, str, str]] = set()
     warnings: list[str] = []
-    for line, raw in rows:
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+    for line, row in rows:
         if not any(row.values()):
             warnings.append(f"{path}, line {line}: empty row skipped")
             continue
@@ -115,7 +148,15 @@ def read_gold_csv(path: str | Path, sources: Sequence[Source], codebook: Codeboo
 
 
 GoldReader = Callable[..., GoldSet]
-GOLD_READERS: dict[str, GoldReader] = {".csv": read_gold_csv}
+def _read_gold_qdpx(path: str | Path, sources: Sequence[Source], codebook: Codebook | None = None,
+                    coders: Iterable[str] | None = None) -> GoldSet:
+    from pipeline.qdpx.gold import read_gold_qdpx  # the qdpx package imports this module
+
+    return read_gold_qdpx(path, sources, codebook, coders)
+
+
+GOLD_READERS: dict[str, GoldReader] = {".csv": read_gold_csv, ".jsonl": read_gold_jsonl,
+                                       ".qdpx": _read_gold_qdpx}
 
 
 def read_gold(path: str | Path, sources: Sequence[Source], codebook: Codebook | None = None,
@@ -129,11 +170,6 @@ def read_gold(path: str | Path, sources: Sequence[Source], codebook: Codebook | 
     suffix = path.suffix.lower()
     reader = GOLD_READERS.get(suffix)
     if reader is None:
-        if suffix == ".qdpx":
-            raise UnsupportedFormatError(
-                "gold codings from a .qdpx project are not supported yet", path=path,
-                hint="export the coding from your QDA program as CSV with columns "
-                     + ",".join(COLUMNS))
         raise UnsupportedFormatError(
             f"cannot read gold codings from a {suffix or 'extensionless'} file", path=path,
             hint=f"give a file ending in {', '.join(sorted(GOLD_READERS))} "

@@ -19,7 +19,7 @@ from pipeline.align import DEFAULT_MIN_SHARE, segment_codes
 from pipeline.config import Config
 from pipeline.embed import make_embedder
 from pipeline.errors import GoldCodingError
-from pipeline.gold import read_gold_csv
+from pipeline.gold import read_gold
 from pipeline.model import Coding
 from pipeline.runs import RunFolder
 from pipeline.stages import resolve_codebook
@@ -63,7 +63,7 @@ def train(run_path: str | Path, gold: str | Path | Sequence[Coding], out: str | 
     _, book = resolve_codebook(run, codebook)
     sources, segments = run.sources(), run.segments()
     if isinstance(gold, (str, Path)):
-        codings = read_gold_csv(gold, sources, book, coders).codings
+        codings = read_gold(gold, sources, book, coders).codings
     else:
         codings = [c for c in gold if coders is None or c.coder in coders]
     if not codings:

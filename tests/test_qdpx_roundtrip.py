@@ -3,7 +3,9 @@ and codings (turns are detected again from the text, as `precode ingest` would).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from pipeline.model import Code, Codebook, Coding, Source, Theme
 from pipeline.qdpx import export_run, import_qdpx
 from pipeline.qdpx.export import SUGGESTIONS_USER
 from pipeline.runs import RunFolder
-from tests.test_qdpx_support import jsonl, make_run, needs_refi, suggestion
+from tests.test_qdpx_support import REFI, jsonl, make_run, needs_refi, suggestion
 
 # Text a person could type: letters (Latin, CJK, accents), digits, punctuation, spaces.
 _CHARS = st.characters(categories=("L", "M", "N", "P", "S", "Zs"), exclude_characters="\ufeff")
@@ -86,6 +88,13 @@ def runs(draw: st.DrawFn) -> dict[str, Any]:
     return {"codebook": codebook, "sources": sources, "codings": codings, "suggestions": lines}
 
 
+@functools.cache
+def _schema() -> Any:
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(REFI / "Project.xsd"))
+
+
 def _expected_codings(run: dict[str, Any]) -> set[Coding]:
     out = set(run["codings"])
     out |= {Coding(s["source"], s["start"], s["end"], s["code"], SUGGESTIONS_USER)
@@ -94,23 +103,16 @@ def _expected_codings(run: dict[str, Any]) -> set[Coding]:
 
 
 @needs_refi
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(run=runs())
 def test_qdpx_roundtrip_export_then_import_is_lossless(tmp_path_factory: Any,
                                                        run: dict[str, Any]) -> None:
-    import xmlschema
-
-    from tests.test_qdpx_support import REFI
-
     base: Path = tmp_path_factory.mktemp("rt")
     folder = make_run(base / "run", srcs=run["sources"], codebook=run["codebook"],
                       codings=run["codings"], suggestions=run["suggestions"])
     export_run(folder, base / "out.qdpx")
-    import zipfile
-
-    xmlschema.XMLSchema(str(REFI / "Project.xsd")).validate(
-        zipfile.ZipFile(base / "out.qdpx").read("project.qde"))
+    _schema().validate(zipfile.ZipFile(base / "out.qdpx").read("project.qde"))
     import_qdpx(base / "out.qdpx", base / "back", segment=False)
 
     back = RunFolder(base / "back")

@@ -70,7 +70,7 @@ def test_qdpx_security_lying_header_is_caught_while_reading(tmp_path: Path) -> N
     archive = tmp_path / "liar.qdpx"
     archive.write_bytes(_set_sizes(raw, b"project.qde", 100))  # claims 100 bytes
     with SafeArchive(archive, label=archive) as safe, \
-            pytest.raises(UnsupportedFormatError, match="cannot be unpacked|more than"):
+            pytest.raises(UnsupportedFormatError, match=r"cannot be unpacked|more than"):
         safe.read("project.qde")
 
 
@@ -163,7 +163,8 @@ def test_qdpx_security_docx_bomb_inside_the_project(tmp_path: Path) -> None:
             f'richTextPath="internal://w.docx" /></Sources>')
     archive = write_zip(tmp_path / "docx.qdpx", {"project.qde": project(body),
                                                  "sources/w.docx": docx})
-    with pytest.raises(UnsupportedFormatError, match=r"w\.docx.*\n?.*refused|refused"):
+    with pytest.raises(UnsupportedFormatError,
+                       match=r"w\.docx: refused: the member .word/document\.xml. unpacks"):
         read_qdpx(archive)
 
 

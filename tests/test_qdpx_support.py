@@ -1,4 +1,4 @@
-"""Builders shared by the REFI-QDA tests: small runs and hand-made .qdpx archives (no tests here)."""
+"""Builders shared by the REFI-QDA tests: small runs and hand-made .qdpx archives (no tests)."""
 
 from __future__ import annotations
 

@@ -41,8 +41,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pipeline.cli import codebook, ingest, run, segment, suggest, train
-    from pipeline.cli import evaluate
+    from pipeline.cli import codebook, evaluate, ingest, run, segment, suggest, train
 
     app.command("run")(run.run_command)
     app.command("ingest")(ingest.ingest_command)

@@ -17,7 +17,6 @@ from pipeline.cli.options import QuietOption
 from pipeline.evaluate import evaluate, parse_thresholds
 
 LABELS = {
-    "top1_accuracy": "top-1 accuracy",
     "theme_top1_accuracy": "theme top-1 accuracy",
     "micro_precision": "precision (micro)",
     "micro_recall": "recall (micro)",
@@ -31,6 +30,7 @@ LABELS = {
     "unitizing_alpha": "unitizing alpha",
 }
 UNDEFINED = "—"
+WIDE = 120
 
 
 def evaluate_command(
@@ -45,12 +45,13 @@ def evaluate_command(
         help="Alignment: a gold span gives its code to a segment it covers at least this "
              "share of (or that holds the whole span).")] = DEFAULT_MIN_SHARE,
     threshold: Annotated[list[str] | None, typer.Option(
+        metavar="SPEC",
         help="Sweep thresholds: 0.3, 0.2,0.3,0.4 or 0.1:0.9:0.1 (repeatable).")] = None,
     bootstrap: Annotated[int, typer.Option(
         help="Bootstrap draws for the 95% intervals (0: none).")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     source: Annotated[list[str] | None, typer.Option(
-        help="Evaluate only this source, by name or id (repeatable).")] = None,
+        metavar="NAME", help="Evaluate only this source, by name or id (repeatable).")] = None,
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook YAML (default: the run's codebook.yaml, else the reference).")] = None,
     quiet: QuietOption = False,
@@ -61,7 +62,7 @@ def evaluate_command(
     coder on the segments of the sources that coder coded, beside the coders' agreement with
     each other when the gold file has two.
 
-    Example: precode evaluate runs/demo --gold data/sample/gold/codings.csv --threshold 0.1:0.9:0.1
+    Example: precode evaluate runs/demo --gold data/sample/gold/codings.csv
     """
     from pipeline.cli import stdout
 
@@ -89,27 +90,51 @@ def _ci(interval: Mapping[str, Any] | None) -> str:
     return f"{interval['low']:.3f} – {interval['high']:.3f}"
 
 
-def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+def _label(key: str) -> str:
+    if key.startswith("top") and key.endswith("_accuracy"):
+        return f"top-{key[3:-len('_accuracy')]} accuracy"
+    return LABELS.get(key, key.replace("_", " "))
+
+
+def _table(title: str, *columns: str, caption: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=caption, caption_justify="left", caption_style="dim")
     for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right")
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i > 0,
+                         min_width=12 if i == 0 else None)
     return table
+
+
+def _show(out: Console, table: Table) -> None:
+    """Tables need room: a terminal gets its width, a file or a pipe 120 columns."""
+    out.print()
+    if out.is_terminal or out.width >= WIDE:
+        out.print(table)
+    else:
+        Console(file=out.file, width=WIDE, highlight=False, soft_wrap=True,
+                no_color=out.no_color).print(table)
 
 
 def print_report(report: Mapping[str, Any], out: Console) -> None:
     """The report as tables: header, overall, per code, themes, confusions, baseline, sweep."""
     ref, hyp = report["reference"]["name"], report["hypothesis"]
     what = escape(hyp["name"])
+    detail = ""
     if hyp["kind"] == "suggestions":
-        what += f" ({hyp['method']}, threshold {hyp['threshold']}, top {hyp['top_k']})"
-    out.print(f"[bold]Evaluating {what} against coder {escape(ref)}[/]")
+        detail = f" ({hyp['method']}, threshold {hyp['threshold']}, top {hyp['top_k']})"
+    elif hyp["kind"] == "decisions":
+        detail = f" ({hyp['reviewed_segments']} reviewed segments)"
+    out.print(f"[bold]Evaluating {what}{detail} against coder {escape(ref)}[/]")
     sources, alignment = report["sources"], report["alignment"]
     out.print(f"Sources: {len(sources['evaluated'])} evaluated; {escape(sources['rule'])}.")
+    reasons: dict[str, list[str]] = {}
     for name, why in sources["left_out"].items():
-        out.print(f"  left out: {escape(name)} ({escape(why)})")
+        reasons.setdefault(why, []).append(name)
+    for why, names in reasons.items():
+        out.print(f"  left out, {escape(why)}: {escape(', '.join(names))}")
     segs = report["segments"]
-    out.print(f"Segments: {segs['evaluated']} ({segs['with_reference_code']} carry a code of "
-              f"coder {escape(ref)}, {segs['with_hypothesis_code']} one of the {what}).")
+    out.print(f"Segments: {segs['evaluated']} evaluated; {segs['with_reference_code']} carry a "
+              f"code from coder {escape(ref)}, {segs['with_hypothesis_code']} from {what}.")
     out.print(f"Alignment: {escape(alignment['rule'])} (--min-share). "
               f"{alignment['spans_reaching_no_segment']} of {alignment['reference_spans']} "
               "gold spans reach no segment.")
@@ -121,45 +146,49 @@ def print_report(report: Mapping[str, Any], out: Console) -> None:
     intervals = report["intervals"]
     overall = _table("Overall", "figure", "value", "95% interval")
     for key, value in report["overall"].items():
-        label = LABELS.get(key, key.replace("_", " ").replace("accuracy", "accuracy"))
-        overall.add_row(label, _num(value), _ci(intervals["figures"].get(key)))
-    out.print()
-    out.print(overall)
-    notes = [intervals.get("note"), f"intervals: {intervals['draws']} draws resampling "
-             f"{intervals['resampled']}, seed {intervals['seed']}", report["units"]]
+        overall.add_row(_label(key), _num(value), _ci(intervals["figures"].get(key)))
+    _show(out, overall)
+    notes = [intervals.get("note"), report["units"]]
+    if intervals["figures"]:
+        notes.insert(1, f"intervals: {intervals['draws']} draws resampling "
+                        f"{intervals['resampled']}, seed {intervals['seed']}")
     for note in filter(None, notes):
         out.print(f"  [dim]{escape(note)}[/]")
 
-    per_code = _table("Per code", "code", "support", "given", "precision", "recall", "F1",
-                      "kappa", "char kappa (sources)", "unitizing alpha")
+    per_code = _table(
+        "Per code", "code", "n", "given", "P", "R", "F1", "kappa", "char kappa", "src",
+        "u-alpha",
+        caption="n: segments with the code from the reference; given: from the hypothesis; "
+                "P/R/F1: precision, recall, F1 over segments; kappa: Cohen's on presence per "
+                "segment; char kappa: NVivo-style character kappa, mean over src sources; "
+                "u-alpha: unitizing alpha over the sources end to end")
     for code, f in report["per_code"].items():
         per_code.add_row(escape(code), _num(f["support"]), _num(f["predicted"]),
                          _num(f["precision"]), _num(f["recall"]), _num(f["f1"]),
-                         _num(f["kappa"]), f"{_num(f['char_kappa'])} ({f['char_kappa_sources']})",
+                         _num(f["kappa"]), _num(f["char_kappa"]), _num(f["char_kappa_sources"]),
                          _num(f["unitizing_alpha"]))
-    out.print()
-    out.print(per_code)
+    _show(out, per_code)
 
     themes = report["themes"]
-    theme_table = _table("Themes (codes rolled up)", "theme", "support", "given", "precision",
-                         "recall", "F1", "kappa")
+    theme_table = _table("Themes (codes rolled up)", "theme", "n", "given", "P", "R", "F1",
+                         "kappa")
     for theme, f in themes["per_theme"].items():
         theme_table.add_row(escape(theme), _num(f["support"]), _num(f["predicted"]),
                             _num(f["precision"]), _num(f["recall"]), _num(f["f1"]),
                             _num(f["kappa"]))
-    out.print(theme_table)
+    _show(out, theme_table)
     t = themes["overall"]
     out.print(f"  themes overall: F1 micro {_num(t['micro_f1'])}, macro {_num(t['macro_f1'])}, "
               f"alpha {_num(t['krippendorff_alpha'])}, AC1 {_num(t['gwet_ac1'])}")
 
     top = report["confusion"]["top"]
     if top:
-        confusions = _table("Most frequent confusions", "coder " + ref, what, "segments")
+        confusions = _table("Most frequent confusions", "coder " + escape(ref), what,
+                            "segments")
         for cell in top:
             confusions.add_row(escape(cell["reference"]), escape(cell["hypothesis"]),
                                _num(cell["count"], 1))
-        out.print()
-        out.print(confusions)
+        _show(out, confusions)
 
     _print_baseline(report["human_baseline"], out)
     if report.get("threshold_sweep"):
@@ -178,25 +207,23 @@ def print_report(report: Mapping[str, Any], out: Console) -> None:
 
 
 def _print_baseline(baseline: Mapping[str, Any], out: Console) -> None:
-    out.print()
     if "pairs" not in baseline:
+        out.print()
         out.print(f"Human baseline: {escape(baseline['note'])}.")
         return
     table = _table(f"Human baseline ({len(baseline['sources'])} sources every coder coded, "
-                   f"{baseline['segments']} segments)", "pair", "F1 (micro)", "kappa", "alpha",
-                   "alpha 95%", "AC1", "char kappa", "unitizing alpha")
+                   f"{baseline['segments']} segments)", "pair", "F1", "kappa", "alpha",
+                   "alpha 95%", "AC1", "char kappa", "u-alpha",
+                   caption="all figures symmetric; F1 micro; kappa, alpha, AC1 over segment x "
+                           "code presence; char kappa mean over codes")
     for row in baseline["pairs"]:
         f = row["figures"]
         table.add_row(escape(row["pair"]), _num(f["micro_f1"]), _num(f["kappa"]),
                       _num(f["krippendorff_alpha"]),
                       _ci(row["intervals"].get("krippendorff_alpha")), _num(f["gwet_ac1"]),
                       _num(f["char_kappa_mean"]), _num(f["unitizing_alpha"]))
-    out.print(table)
-    gap = baseline["gap"]
-    interval = gap.get("interval")
-    detail = f" (difference {_num(gap['difference'])}"
-    detail += f", 95% interval {_ci(interval)})" if interval else ")"
-    out.print(f"  {escape(gap['verdict'])}{detail}")
+    _show(out, table)
+    out.print(f"  {escape(baseline['gap']['verdict'])}.")
 
 
 def _print_sweep(sweep: Mapping[str, Any], out: Console) -> None:
@@ -211,6 +238,5 @@ def _print_sweep(sweep: Mapping[str, Any], out: Console) -> None:
         table.add_row(f"{row['threshold']:g}{mark}", _num(row["micro_precision"]),
                       _num(row["micro_recall"]), _num(row["micro_f1"]), _num(row["macro_f1"]),
                       _num(row["codes_per_segment"], 2), _num(row["uncoded_share"], 2))
-    out.print()
-    out.print(table)
+    _show(out, table)
     out.print(f"  [dim]{escape(sweep['note'])}[/]")

@@ -20,10 +20,9 @@ What is compared with what:
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ import numpy as np
 from pipeline.align import DEFAULT_MIN_SHARE, describe_rule
 from pipeline.errors import ConfigError, GoldCodingError, RunFolderError
 from pipeline.evaluate import bootstrap as bs
+from pipeline.evaluate.baseline import human_baseline
 from pipeline.evaluate.figures import (
     Side,
     confusion,
@@ -67,8 +67,6 @@ __all__ = ["Against", "Evaluation", "evaluate", "parse_thresholds"]
 FORMAT = 1
 HEADLINE = ("top1_accuracy", "theme_top1_accuracy", "micro_f1", "macro_f1", "kappa",
             "krippendorff_alpha", "gwet_ac1")
-SYMMETRIC = ("micro_f1", "kappa", "krippendorff_alpha", "gwet_ac1", "char_kappa_mean",
-             "unitizing_alpha")
 
 
 @dataclass
@@ -88,7 +86,7 @@ def parse_thresholds(specs: Sequence[str]) -> list[float]:
                     start, stop, step = (float(x) for x in part.split(":"))
                     if step <= 0:
                         raise ValueError
-                    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+                    count = math.floor((stop - start) / step + 1e-9) + 1
                     out += [round(start + i * step, 6) for i in range(max(count, 0))]
                 elif part:
                     out.append(float(part))
@@ -160,31 +158,9 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
         hyp_codings = [c for c in gold_set.by_coder(target.name) if c.source_id in wanted]
         hyp_side = coder_side(f"coder {target.name}", hyp_codings, segments, min_share)
     else:
-        if target.kind == "suggestions":
-            labels = suggestion_side(run, all_segments, book).labels
-            missing = [s.id for s in all_segments if s.id not in labels]
-            if missing:
-                raise RunFolderError(
-                    f"suggestions.jsonl has no line for {len(missing)} segment(s), e.g. "
-                    f"{missing[0]!r}", path=run.file("suggestions.jsonl"),
-                    hint=f"the suggestions are older than the segments: `precode suggest "
-                         f"{run.path} --force`")
-            settings = config["suggest"]
-            proba, warning = _scores(run, manifest, all_sources, all_segments, segments, book,
-                                     labels)
-            if warning:
-                warnings.append(warning)
-            hypothesis |= {"threshold": settings["threshold"], "top_k": settings["top_k"],
-                           "method": manifest["stages"].get("suggest", {}).get("method")}
-        else:
-            decisions = read_decisions(run, all_segments, book)
-            labels = decision_side(decisions, target.name, run.file("decisions.jsonl")).labels
-            reviewed = sum(1 for s in segments if s.id in labels)
-            hypothesis |= {"reviewed_segments": reviewed,
-                           "note": "segments without a decision count as carrying no code"}
-            if reviewed < len(segments):
-                warnings.append(f"{len(segments) - reviewed} of {len(segments)} evaluated "
-                                "segments have no review decision; they count as uncoded")
+        labels, proba, details = _machine(run, manifest, target, all_sources, all_segments,
+                                          segments, book, warnings)
+        hypothesis |= details
         machine = Side(target.label(), labels, segment_spans(labels, all_segments,
                                                               target.label()))
         hyp_side = Side(machine.name, labels, [c for c in machine.spans if c.source_id in wanted])
@@ -238,8 +214,8 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
         "confusion": {"note": "rows: reference, columns: hypothesis; each reference code "
                               "occurrence counts 1, split over the codes given instead",
                       "top": top_confusions(table), "table": table},
-        "human_baseline": _baseline(gold_set, machine, all_sources, all_segments, selected,
-                                    book, min_share, draws, seed) if machine else
+        "human_baseline": human_baseline(gold_set, machine, all_sources, all_segments,
+                                         selected, book, min_share, draws, seed) if machine else
         {"note": "the comparison is between two coders already"},
         "threshold_sweep": _sweep(proba, ref_sets, code_ids, thresholds, config)
         if thresholds and proba is not None else None,
@@ -291,9 +267,39 @@ def _select(sources: Sequence[Source], names: Sequence[str] | None) -> set[str]:
     return out
 
 
+def _machine(run: RunFolder, manifest: dict[str, Any], target: Against,
+             all_sources: Sequence[Source], all_segments: Sequence[Segment],
+             segments: Sequence[Segment], book: Codebook, warnings: list[str]
+             ) -> tuple[Mapping[str, set[str]], np.ndarray | None, dict[str, Any]]:
+    """Codes per segment from suggestions or decisions, scores if any, and what they are."""
+    if target.kind == "suggestions":
+        labels = suggestion_side(run, all_segments, book).labels
+        missing = [s.id for s in all_segments if s.id not in labels]
+        if missing:
+            raise RunFolderError(
+                f"suggestions.jsonl has no line for {len(missing)} segment(s), e.g. "
+                f"{missing[0]!r}", path=run.file("suggestions.jsonl"),
+                hint=f"the suggestions are older than the segments: `precode suggest "
+                     f"{run.path} --force`")
+        settings = manifest["config"]["suggest"]
+        proba, warning = _scores(run, manifest, all_sources, all_segments, segments, book, labels)
+        if warning:
+            warnings.append(warning)
+        return labels, proba, {"threshold": settings["threshold"], "top_k": settings["top_k"],
+                               "method": manifest["stages"].get("suggest", {}).get("method")}
+    decisions = read_decisions(run, all_segments, book)
+    labels = decision_side(decisions, target.name, run.file("decisions.jsonl")).labels
+    reviewed = sum(1 for s in segments if s.id in labels)
+    if reviewed < len(segments):
+        warnings.append(f"{len(segments) - reviewed} of {len(segments)} evaluated segments have "
+                        "no review decision; they count as uncoded")
+    return labels, None, {"reviewed_segments": reviewed,
+                          "note": "segments without a decision count as carrying no code"}
+
+
 def _scores(run: RunFolder, manifest: dict[str, Any], all_sources: Sequence[Source],
             all_segments: Sequence[Segment], segments: Sequence[Segment], book: Codebook,
-            labels: dict[str, set[str]]) -> tuple[np.ndarray, str | None]:
+            labels: Mapping[str, set[str]]) -> tuple[np.ndarray, str | None]:
     """Full scores for the evaluated segments (codebook order) and a warning if they disagree
     with what suggestions.jsonl lists."""
     proba_all, scored_codes, _ = rescore(run, manifest, all_sources, all_segments, book)
@@ -354,7 +360,7 @@ def _sources_note(all_sources: Sequence[Source], evaluated: Sequence[Source],
         if s.id in done:
             continue
         if s.id not in selected:
-            left_out[s.name] = "not selected (--source)"
+            left_out[s.name] = "not selected with --source"
         elif s.id not in coded_by[ref]:
             left_out[s.name] = f"coder {ref} coded nothing in it"
         else:
@@ -375,75 +381,3 @@ def _sweep(proba: np.ndarray, ref_sets: Sequence[set[str]], code_ids: Sequence[s
     return {"note": f"at most top_k={config['suggest']['top_k']} codes per segment, as the "
                     "run suggests them", "run_threshold": current,
             "best_micro_f1_threshold": best, "rows": rows}
-
-
-def _baseline(gold: GoldSet, machine: Side, all_sources: Sequence[Source],
-              all_segments: Sequence[Segment], selected: set[str], book: Codebook,
-              min_share: float, draws: int, seed: int) -> dict[str, Any]:
-    """Coders with each other, and the machine with each coder, on the sources all coded."""
-    coders = gold.coders
-    if len(coders) < 2:
-        return {"note": f"the gold file has one coder ({coders[0]}): no human baseline"}
-    common = set(selected)
-    for c in coders:
-        common &= {x.source_id for x in gold.by_coder(c)}
-    sources = [s for s in all_sources if s.id in common]
-    segments = segments_in(all_segments, common)
-    if not segments:
-        return {"note": "no source was coded by every coder: no human baseline"}
-    code_ids = book.code_ids()
-    sides = {c: coder_side(f"coder {c}", [x for x in gold.by_coder(c) if x.source_id in common],
-                           segments, min_share) for c in coders}
-    sides[machine.name] = Side(machine.name, machine.labels,
-                               [x for x in machine.spans if x.source_id in common])
-    pairs = [(a, b, "human") for a, b in itertools.combinations(coders, 2)]
-    pairs += [(c, machine.name, "machine") for c in coders]
-    n = len(sources)
-    weights = bs.resample(n, draws, seed) if draws and n >= 2 else None
-    rows, draws_by_kind = [], {"human": [], "machine": []}  # type: ignore[var-annotated]
-    for a, b, kind in pairs:
-        ref_sets = [sides[a].labels[s.id] for s in segments]
-        hyp_sets = [set(sides[b].labels.get(s.id, set())) for s in segments]
-        _, overall = segment_figures(ref_sets, hyp_sets, code_ids)
-        _, spans = span_figures(sides[a].spans, sides[b].spans, sources, code_ids)
-        figures = {k: (overall | spans)[k] for k in SYMMETRIC}
-        row: dict[str, Any] = {"pair": f"{sides[a].name} vs {sides[b].name}", "kind": kind,
-                               "figures": figures, "intervals": {}}
-        if weights is not None:
-            counts = bs.source_counts(segments, ref_sets, hyp_sets, code_ids,
-                                      [s.id for s in sources])
-            values = bs.draw_figures(counts, weights)
-            row["intervals"] = {k: bs.interval(values[k]) for k in ("micro_f1",
-                                                                     "krippendorff_alpha")}
-            draws_by_kind[kind].append(values["krippendorff_alpha"])
-        rows.append(row)
-    human = [r["figures"]["krippendorff_alpha"] for r in rows if r["kind"] == "human"]
-    machine_alpha = [r["figures"]["krippendorff_alpha"] for r in rows if r["kind"] == "machine"]
-    difference = float(np.mean(machine_alpha) - np.mean(human))
-    gap: dict[str, Any] = {"figure": "krippendorff_alpha", "difference": difference,
-                           "machine_mean": float(np.mean(machine_alpha)),
-                           "human_mean": float(np.mean(human))}
-    if weights is not None:
-        diff = np.mean(draws_by_kind["machine"], axis=0) - np.mean(draws_by_kind["human"], axis=0)
-        gap["interval"] = bs.interval(diff)
-    gap["verdict"] = _verdict(machine.name, gap)
-    return {"sources": [s.name for s in sources], "segments": len(segments),
-            "note": "on the sources every coder coded; every figure here is symmetric",
-            "pairs": rows, "gap": gap}
-
-
-def _verdict(name: str, gap: dict[str, Any]) -> str:
-    diff, ci = gap["difference"], gap.get("interval")
-    if math.isnan(diff):
-        return "no verdict: an alpha it compares is undefined"
-    text = (f"Krippendorff's alpha of {name} with each coder is {gap['machine_mean']:.3f} on "
-            f"average, of the coders with each other {gap['human_mean']:.3f}; difference "
-            f"{diff:+.3f}")
-    if not ci or math.isnan(ci["low"]):
-        return text + " (no interval, so no verdict)"
-    text += f" (95% interval {ci['low']:+.3f} to {ci['high']:+.3f})"
-    if ci["high"] < 0:
-        return text + f": {name} agree with the coders less than they agree with each other"
-    if ci["low"] > 0:
-        return text + f": {name} agree with the coders more than they agree with each other"
-    return text + ": within human disagreement"

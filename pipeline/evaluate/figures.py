@@ -170,7 +170,8 @@ def confusion(ref: Sequence[set[str]], hyp: Sequence[set[str]]) -> dict[str, dic
     return {r: {c: round(v, 6) for c, v in sorted(row.items())} for r, row in sorted(table.items())}
 
 
-def top_confusions(table: Mapping[str, Mapping[str, float]], n: int = 10) -> list[dict[str, object]]:
+def top_confusions(table: Mapping[str, Mapping[str, float]],
+                   n: int = 10) -> list[dict[str, object]]:
     """The largest cells where both sides gave a code but not the same one."""
     cells = [(v, r, c) for r, row in table.items() for c, v in row.items()
              if r != c and NONE not in (r, c)]

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,7 +78,7 @@ def unaligned(codings: Sequence[Coding], segments: Sequence[Segment],
             if not any(segment_codes(by_source.get(c.source_id, []), [c], min_share).values())]
 
 
-def segment_spans(labels: dict[str, set[str]], segments: Sequence[Segment],
+def segment_spans(labels: Mapping[str, set[str]], segments: Sequence[Segment],
                   who: str) -> list[Coding]:
     """A segment-level side as spans: each code given to a segment covers the segment."""
     return [Coding(s.source_id, s.start, s.end, code, who)

@@ -70,7 +70,7 @@ def read(path: str | Path, options: IngestOptions | None = None, *,
     metadata.update(options.metadata)
     source_name = name or path.name
     return Source(id=source_name, name=source_name, text=text, turns=tuple(turns),
-                  language=_language(text, options.language), metadata=metadata)
+                  language=detect_language(text, options.language), metadata=metadata)
 
 
 def find_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
@@ -112,7 +112,8 @@ def read_all(paths: Iterable[str | Path], options: IngestOptions | None = None) 
     return [read(path, options, name=name) for path, name in find_files(paths)]
 
 
-def _language(text: str, setting: str) -> str:
+def detect_language(text: str, setting: str = "auto") -> str:
+    """`setting` unless it is "auto"; else zh when CJK characters dominate, otherwise en."""
     if setting != "auto":
         return setting
     letters = sum(1 for ch in text if ch.isalpha())

@@ -81,7 +81,14 @@ def export_run(run: str | Path, out: str | Path, fmt: str | None = None,
                include: str = "both", min_score: float = 0.0) -> ExportResult:
     """Export `run` to `out` in `fmt` (qdpx, qdc, csv or xlsx; default: from the extension)."""
     out = Path(out)
-    fmt = guess_format(out, fmt)
+    result = _export(Path(run), out, guess_format(out, fmt), include, min_score)
+    if out.suffix.lower() != f".{result.format}":
+        result.warnings.append(f"{out.name} holds {result.format} but its name does not end in "
+                               f".{result.format}; QDA tools and spreadsheets go by the name")
+    return result
+
+
+def _export(run: Path, out: Path, fmt: str, include: str, min_score: float) -> ExportResult:
     if include not in INCLUDE:
         raise UnsupportedFormatError(f"unknown --include value {include!r}",
                                      hint=f"use one of {', '.join(INCLUDE)}")

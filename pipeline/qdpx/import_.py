@@ -18,6 +18,7 @@ once (it is built beside its final name and renamed).
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
@@ -27,6 +28,7 @@ import time
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -38,7 +40,6 @@ from pipeline.config import Config, load_config
 from pipeline.errors import (
     CodebookError,
     InputNotFoundError,
-    MalformedTranscriptError,
     RunFolderError,
     UnsupportedFormatError,
 )
@@ -46,7 +47,7 @@ from pipeline.ingest.docx import read_docx
 from pipeline.ingest.encoding import detect_encoding
 from pipeline.ingest.text import turns_from_text
 from pipeline.model import Codebook, Coding, Source, Turn
-from pipeline.qdpx.qdaxml import kid, kid_text, kids, norm_guid, parse
+from pipeline.qdpx.qdaxml import kid, kid_text, kids, kids_in, norm_guid, parse
 from pipeline.qdpx.qdc import codebook_from_codes, read_codebook_description, read_qdc
 from pipeline.qdpx.safezip import DEFAULT_LIMITS, Limits, SafeArchive
 from pipeline.runs import RunFolder, atomic_write, fingerprint, sha256_file
@@ -187,6 +188,9 @@ class _Reader:
 
     def docx_text(self, member: str) -> tuple[str, list[Turn]] | None:
         data = self.archive.read(member)
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            self.problems["rich-text (.docx) file(s) cannot be read"] += 1
+            return None
         label = self.label(member)
         SafeArchive(data, label=label, limits=self.archive.limits).close()  # bomb checks
         with tempfile.TemporaryDirectory(prefix="precode-docx-") as tmp:
@@ -194,7 +198,7 @@ class _Reader:
             target.write_bytes(data)
             try:
                 return read_docx(target, self.options.interviewer_names)
-            except MalformedTranscriptError:
+            except Exception:  # a broken or hostile .docx: python-docx and lxml raise anything
                 self.problems["rich-text (.docx) file(s) cannot be read"] += 1
                 return None
 
@@ -215,14 +219,14 @@ def read_qdpx(path: str | Path, options: ingest.IngestOptions | None = None,
 
 def _project(reader: _Reader, root: ET.Element) -> Project:
     users: dict[str, str] = {}
-    for user in kids(kid(root, "Users") or ET.Element("Users"), "User"):
+    for user in kids_in(root, "Users", "User"):
         guid = norm_guid(user.get("guid"))
         users[guid] = (user.get("name") or user.get("id") or guid).strip() or guid
     project_name = (root.get("name") or "").strip() or reader.path.stem
     codebook, code_ids = _codebook(root, reader.path, reader.warnings)
 
     variables: dict[str, str] = {}
-    for variable in kids(kid(root, "Variables") or ET.Element("Variables"), "Variable"):
+    for variable in kids_in(root, "Variables", "Variable"):
         guid = norm_guid(variable.get("guid"))
         variables[guid] = (variable.get("name") or "").strip() or f"variable {guid[:8]}"
 
@@ -231,7 +235,7 @@ def _project(reader: _Reader, root: ET.Element) -> Project:
     by_guid: dict[str, int] = {}  # source guid -> index in sources
     selection_source: dict[str, str] = {}
     names: set[str] = set()
-    source_elements = list(kid(root, "Sources") or ())
+    source_elements = list(kids_in(root, "Sources", "*"))
     skipped = Counter(el.tag for el in source_elements if el.tag in _OTHER_SOURCES)
     for element in source_elements:
         if element.tag != "TextSource":
@@ -302,21 +306,17 @@ def _source(reader: _Reader, element: ET.Element, names: set[str], variables: di
     metadata: dict[str, object] = {"file": reader.path.name, "format": "qdpx",
                                    "qdpx_guid": guid}
     turns: list[Turn] | None = None
-    if raw.strip():
-        text, offsets = normalize_with_offsets(raw)
-    else:
-        text, turns = "", []
-        rich = element.get("richTextPath") or ""
-        member = reader.member_for(rich) if rich else None
-        if member is not None and member.lower().endswith(".docx"):
-            found = reader.docx_text(member)
-            if found is not None and found[0].strip():
-                text, turns = found
-                metadata["text_from"] = "docx"
-        offsets = list(range(len(text) + 1))
-        if not text:
-            reader.problems["source(s) have no text (neither plain text nor a readable .docx); "
-                            "they are kept, empty"] += 1
+    text, offsets = normalize_with_offsets(raw)
+    rich = element.get("richTextPath") or ""
+    if not text.strip() and rich:  # blank plain text: read the rich text instead
+        member = reader.member_for(rich)
+        found = reader.docx_text(member) if member and member.lower().endswith(".docx") else None
+        if found is not None and found[0].strip():
+            (text, turns), offsets = found, list(range(len(found[0]) + 1))
+            metadata["text_from"] = "docx"
+    if not text.strip():
+        reader.problems["source(s) have no text (neither plain text nor a readable .docx); "
+                        "they are kept, empty"] += 1
 
     name = _unique((element.get("name") or "").strip()
                    or PurePosixPath(unquote(plain_path.replace("\\", "/"))).name
@@ -326,8 +326,8 @@ def _source(reader: _Reader, element: ET.Element, names: set[str], variables: di
         metadata["attributes"] = attributes
     if turns is None:
         turns = turns_from_text(text, reader.options.interviewer_names) if text.strip() else []
-    source = Source(id=name, name=name, text=text, turns=tuple(turns),
-                    language=ingest._language(text, reader.options.language) if text else "en",
+    language = ingest.detect_language(text, reader.options.language) if text else "en"
+    source = Source(id=name, name=name, text=text, turns=tuple(turns), language=language,
                     metadata=metadata)
 
     spans: list[_Span] = []
@@ -378,7 +378,7 @@ def _attach_cases(root: ET.Element, sources: list[Source], by_guid: dict[str, in
                   selection_source: dict[str, str], variables: dict[str, str]) -> None:
     """Cases become `metadata["speakers"][case name]` on every source they refer to."""
     speakers: dict[int, dict[str, dict[str, str]]] = {}
-    for case in kids(kid(root, "Cases") or ET.Element("Cases"), "Case"):
+    for case in kids_in(root, "Cases", "Case"):
         guid = norm_guid(case.get("guid"))
         name = (case.get("name") or "").strip() or f"case {guid[:8]}"
         values = _values(case, variables)

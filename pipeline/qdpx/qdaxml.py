@@ -126,7 +126,14 @@ def split_tag(tag: str) -> tuple[str, str]:
 
 
 def kids(element: ET.Element, name: str) -> Iterator[ET.Element]:
-    return (child for child in element if child.tag == name)
+    """The children called `name` (`*`: all of them)."""
+    return (child for child in element if name in ("*", child.tag))
+
+
+def kids_in(element: ET.Element, container: str, name: str) -> Iterator[ET.Element]:
+    """The `name` children of `element`'s `container` child (`Users` > `User`), if any."""
+    holder = kid(element, container)
+    return kids(holder, name) if holder is not None else iter(())
 
 
 def kid(element: ET.Element, name: str) -> ET.Element | None:

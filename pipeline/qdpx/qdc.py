@@ -215,15 +215,13 @@ def codebook_from_codes(codes: ET.Element | None, *, label: str, name: str, vers
     roots = _nodes(codes, label) if codes is not None else []
     ids = _Ids()
     guid_to_id: dict[str, str] = {}
-    explicit: dict[int, str] = {}  # id(node) -> reserved id
-    stack = list(roots)
-    while stack:
-        node = stack.pop(0)
-        described = read_description(node.description, sections=False)
-        if described.id and described.id not in ids.taken:
-            ids.taken.add(described.id)
-            explicit[id(node)] = described.id
-        stack[:0] = node.children
+    explicit: dict[int, str] = {}  # id(node) -> its `precode id`, reserved before any other
+    for top in roots:
+        for node in [top, *(node for node, _ in _descendants(top))]:
+            own = read_description(node.description, sections=False).id
+            if own and own not in ids.taken:
+                ids.taken.add(own)
+                explicit[id(node)] = own
 
     themes: list[Theme] = []
     dropped = 0
@@ -268,12 +266,16 @@ def codebook_from_codes(codes: ET.Element | None, *, label: str, name: str, vers
 
 
 def _descendants(top: _Node) -> list[tuple[_Node, list[_Node]]]:
+    """Every code below `top`, in document order, with its path from `top`'s child down."""
     out: list[tuple[_Node, list[_Node]]] = []
-    stack: list[tuple[_Node, list[_Node]]] = [(child, [child]) for child in top.children]
-    while stack:
-        node, path = stack.pop(0)
+
+    def walk(node: _Node, path: list[_Node]) -> None:
         out.append((node, path))
-        stack[:0] = [(child, [*path, child]) for child in node.children]
+        for child in node.children:
+            walk(child, [*path, child])
+
+    for child in top.children:
+        walk(child, [child])
     return out
 
 

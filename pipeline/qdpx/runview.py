@@ -86,6 +86,10 @@ class RunView:
     suggestions: list[SuggestionLine]
     codings: list[Coding]
     decisions: list[Decision]
+    _by_key: dict[str, Source] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_key = {s.name: s for s in self.sources} | {s.id: s for s in self.sources}
 
     @property
     def name(self) -> str:
@@ -93,10 +97,7 @@ class RunView:
 
     def source_for(self, key: str) -> Source | None:
         """A source by id or by name (suggestion lines name their source)."""
-        for source in self.sources:
-            if key in (source.id, source.name):
-                return source
-        return None
+        return self._by_key.get(key)
 
 
 def load_run(path: str | Path, need_segments: bool = False) -> RunView:

@@ -43,7 +43,7 @@ class SafeArchive:
         self.limits = limits
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
             raise UnsupportedFormatError(
                 f"not a zip archive ({exc})", path=self.label,
                 hint="a .qdpx project is a zip file; export it again from your QDA tool") from exc

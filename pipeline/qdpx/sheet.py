@@ -33,11 +33,17 @@ from __future__ import annotations
 
 import csv
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import CodebookError, InputNotFoundError, RunFolderError
+from pipeline.errors import (
+    CodebookError,
+    InputNotFoundError,
+    RunFolderError,
+    UnsupportedFormatError,
+)
 from pipeline.model import Codebook
 from pipeline.qdpx.runview import ExportResult, RunView, SuggestionLine, confirmed, load_run
 from pipeline.runs import atomic_write
@@ -193,7 +199,14 @@ def read_sheet(path: str | Path, codebook: Codebook | None = None) -> list[Sheet
     if not path.exists():
         raise InputNotFoundError("no such review sheet", path=path,
                                  hint="give the .csv or .xlsx written by `precode export`")
-    table = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
+    try:
+        table = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
+    except UnicodeDecodeError as exc:
+        raise UnsupportedFormatError("the review sheet is not UTF-8 text", path=path,
+                                     hint="save it from your spreadsheet as 'CSV UTF-8'") from exc
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise UnsupportedFormatError(f"cannot read the review sheet ({exc})", path=path,
+                                     hint="save it again as .xlsx or as 'CSV UTF-8'") from exc
     if not table:
         raise RunFolderError("the review sheet is empty", path=path,
                              hint="give the sheet written by `precode export`")
@@ -241,8 +254,12 @@ def _read_csv(path: Path) -> list[list[Any]]:
 
 def _read_xlsx(path: Path) -> list[list[Any]]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except InvalidFileException as exc:
+        raise ValueError(str(exc)) from exc
     try:
         sheet = book["segments"] if "segments" in book.sheetnames else book.worksheets[0]
         return [list(row) for row in sheet.iter_rows(values_only=True)]
