@@ -122,3 +122,15 @@ def test_embed_real_model_pipeline_runs_with_sockets_blocked(
     assert result.exit_code == 0, result.output
     lines = (out / "suggestions.jsonl").read_text(encoding="utf-8").splitlines()
     assert lines and any('"code": "' in line for line in lines)
+
+
+def test_embed_cache_two_writers_share_one_file(tmp_path: Path) -> None:
+    """A second process (here: a second cache object) appending is seen by the first."""
+    first = EmbeddingCache(tmp_path, "fp", 3)
+    second = EmbeddingCache(tmp_path, "fp", 3)
+    first.put([text_key("a")], np.array([[1, 0, 0]], np.float32))
+    second.put([text_key("b")], np.array([[0, 1, 0]], np.float32))
+    first.put([text_key("c")], np.array([[0, 0, 1]], np.float32))
+    out, missing = EmbeddingCache(tmp_path, "fp", 3).get([text_key(t) for t in "abc"])
+    assert missing == []
+    np.testing.assert_allclose(out, np.eye(3))

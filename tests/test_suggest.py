@@ -139,7 +139,8 @@ def test_suggest_rows_have_exactly_the_contract_fields() -> None:
 def test_suggest_score_segments_end_to_end_on_fake_vectors() -> None:
     segs, sources = _segments(["seg hope", "seg peers", "seg nothing"])
     settings = {"context": "none", "turn_weight": 0.0, "question_weight": 0.0, "top_k": 2,
-                "top_examples": 2, "exclude_weight": 0.0, "calibration": [3.28, 12.92, -4.05]}
+                "top_examples": 2, "exclude_weight": 0.0, "classifier_weight": 0.2,
+                "calibration": [3.12, 3.57, -3.06]}
     scored = score_segments(segs, sources, _codebook(), _embedder(), settings)
     best = [scored.code_ids[j] for j in scored.proba.argmax(axis=1)]
     assert best[:2] == ["hope", "friends"]
@@ -195,3 +196,22 @@ def test_suggest_trained_head_refuses_other_embedder_or_codebook(tmp_path: Path)
         SavedHead.load(tmp_path / "m", fingerprint="fake:4", code_ids=["a", "b"])
     with pytest.raises(ModelError, match="not a trained precode model"):
         SavedHead.load(tmp_path)
+
+
+def test_suggest_codebook_classifier_separates_codes_cosine_confuses() -> None:
+    """Two codes whose texts differ only along one direction: the classifier finds it."""
+    book = Codebook("t", "1", (Theme("t", "T", "", (
+        Code("a", "A", "a def", examples=("a1", "a2")),
+        Code("b", "B", "b def", examples=("b1", "b2")),
+    )),))
+    emb = FakeEmbedder({
+        "T: A. a def": [1, 0.30, 0], "a1": [1, 0.32, 0], "a2": [1, 0.28, 0],
+        "T: B. b def": [1, -0.30, 0], "b1": [1, -0.32, 0], "b2": [1, -0.28, 0],
+        "seg": [1, 0.05, 0.5],
+    })
+    plain = PrototypeSuggester(emb, classifier_weight=0.0).fit(book)
+    helped = PrototypeSuggester(emb, classifier_weight=0.2).fit(book)
+    vector = emb.encode(["seg"])
+    gap_plain = np.diff(plain.decision_function(vector)[0])[0]
+    gap_helped = np.diff(helped.decision_function(vector)[0])[0]
+    assert gap_plain < 0 and gap_helped < gap_plain  # "a" wins, more clearly with the classifier

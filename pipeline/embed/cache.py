@@ -32,6 +32,7 @@ class EmbeddingCache:
         self.dimension = dimension
         self.folder = self.root / hashlib.sha256(fingerprint.encode()).hexdigest()[:20]
         self._index: dict[str, int] | None = None
+        self._keys_size = -1
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -62,6 +63,8 @@ class EmbeddingCache:
         """Cached vectors for `keys` (zeros where missing) and the positions that are missing."""
         if self._index is None:
             self._index = self._load_index()
+            keys_path = self.folder / "keys.txt"
+            self._keys_size = keys_path.stat().st_size if keys_path.exists() else 0
         out = np.zeros((len(keys), self.dimension), dtype=np.float32)
         missing = []
         hits = [(i, self._index[k]) for i, k in enumerate(keys) if k in self._index]
@@ -75,13 +78,17 @@ class EmbeddingCache:
         return out, missing
 
     def put(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Append vectors not cached yet: vectors first, then their keys (both append-only)."""
         if not len(keys):
             return
         with self._locked():
-            index = self._load_index()
+            keys_path = self.folder / "keys.txt"
+            size = keys_path.stat().st_size if keys_path.exists() else 0
+            if self._index is None or size != self._keys_size:  # another process wrote
+                self._index = self._load_index()
+            index = self._index
             new = [(k, v) for k, v in zip(keys, vectors, strict=True) if k not in index]
             if not new:
-                self._index = index
                 return
             info = self.folder / "info.json"
             if not info.exists():
@@ -91,18 +98,20 @@ class EmbeddingCache:
             rows = len(index)
             block = np.ascontiguousarray(np.stack([v for _, v in new]), dtype=np.float32)
             with open(vectors_path, "r+b" if vectors_path.exists() else "wb") as fh:
-                fh.seek(rows * 4 * self.dimension)
+                fh.seek(rows * 4 * self.dimension)  # overwrite rows left without keys
                 fh.write(block.tobytes())
                 fh.truncate()
                 fh.flush()
                 os.fsync(fh.fileno())
-            keys_path = self.folder / "keys.txt"
-            existing = list(index)
-            with open(keys_path, "w", encoding="ascii") as fh:
-                fh.write("".join(k + "\n" for k in existing + [k for k, _ in new]))
+            with open(keys_path, "r+" if keys_path.exists() else "w", encoding="ascii") as fh:
+                fh.seek(rows * 65)  # drop a torn last line, if a crash left one
+                fh.write("".join(k + "\n" for k, _ in new))
+                fh.truncate()
                 fh.flush()
                 os.fsync(fh.fileno())
-            self._index = {k: i for i, k in enumerate(existing + [k for k, _ in new])}
+            for k, _ in new:
+                index[k] = len(index)
+            self._keys_size = keys_path.stat().st_size
 
 
 class CachedEmbedder(Embedder):

@@ -41,6 +41,7 @@ def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codeb
     if head is None:
         zero_shot = PrototypeSuggester(embedder, top_examples=settings["top_examples"],
                                        exclude_weight=settings["exclude_weight"],
+                                       classifier_weight=settings["classifier_weight"],
                                        calibration=settings["calibration"])
         zero_shot.fit(codebook)
     vectors = segment_vectors(segments, sources, embedder, settings) if segments else \
@@ -57,7 +58,7 @@ def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codeb
     top_k = settings["top_k"]
     order = np.argsort(-proba, axis=1, kind="stable")[:, :top_k]
     for j in range(len(code_ids)):
-        rows = [i for i in range(len(segments)) if j in order[i]]
+        rows = np.flatnonzero((order == j).any(axis=1)).tolist()
         if rows:
             for i, items in zip(rows, explain(vectors[rows], j), strict=True):
                 evidence[(i, j)] = items

@@ -3,7 +3,10 @@
 Each code is represented by its own texts: the definition (with theme and code name), the
 include notes and the examples. A segment's raw score for a code is its similarity to the
 code's centroid plus the mean similarity to the code's `top_examples` nearest examples, so
-both the definition's wording and concrete ways of saying it count. Exclude notes can push a
+both the definition's wording and concrete ways of saying it count. A multinomial logistic
+regression fitted on the codebook's own texts (each text labelled with its code) adds
+`classifier_weight` times its log-probability: unlike cosine similarity, it learns which
+directions of the embedding space tell confusable codes apart. Exclude notes can push a
 code down when a segment is closer to them than to the code (`exclude_weight`; 0 by default,
 as it did not help on the sample corpus). Raw scores become probabilities through a logistic
 calibration on two features, the raw score and its margin to the segment's best code.
@@ -21,7 +24,7 @@ from pipeline.model import Codebook, Evidence
 
 # Fitted on the sample corpus' development transcripts (held-out ones excluded) with the
 # default model; `precode train` learns its own calibration from the user's coded data.
-DEFAULT_CALIBRATION = (3.28, 12.92, -4.05)
+DEFAULT_CALIBRATION = (3.12, 3.57, -3.06)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -34,10 +37,13 @@ class PrototypeSuggester:
     method = "zero-shot"
 
     def __init__(self, embedder: Embedder, top_examples: int = 3, exclude_weight: float = 0.0,
+                 classifier_weight: float = 0.2, classifier_C: float = 10.0,
                  calibration: Sequence[float] = DEFAULT_CALIBRATION) -> None:
         self.embedder = embedder
         self.top_examples = top_examples
         self.exclude_weight = exclude_weight
+        self.classifier_weight = classifier_weight
+        self.classifier_C = classifier_C
         self.calibration = calibration
 
     def fit(self, codebook: Codebook) -> PrototypeSuggester:
@@ -80,6 +86,12 @@ class PrototypeSuggester:
         ]
         self.exclude_mask_ = [np.flatnonzero((owner_arr == k) & (kind_arr == "exclude"))
                               for k in range(len(pairs))]
+        self.classifier_ = None
+        if self.classifier_weight and len(pairs) > 1:
+            from sklearn.linear_model import LogisticRegression
+
+            self.classifier_ = LogisticRegression(C=self.classifier_C, max_iter=5000)
+            self.classifier_.fit(vectors[positive], owner_arr[positive])
         return self
 
     def _check(self, vectors: np.ndarray) -> None:
@@ -102,6 +114,11 @@ class PrototypeSuggester:
                 excluded = sims[:, self.exclude_mask_[k]].max(axis=1)
                 own = sims[:, anchors].max(axis=1)
                 scores[:, k] -= self.exclude_weight * np.maximum(0.0, excluded - own)
+        if self.classifier_ is not None:
+            log_proba = np.full(scores.shape, -30.0)
+            log_proba[:, self.classifier_.classes_] = np.maximum(
+                self.classifier_.predict_log_proba(vectors), -30.0)
+            scores += self.classifier_weight * log_proba
         return scores
 
     def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
