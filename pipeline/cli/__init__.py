@@ -54,6 +54,9 @@ def _register() -> None:
 
     app.command("export")(export.export_command)
     app.command("import")(import_qdpx.import_command)
+    from pipeline.cli import model
+
+    app.add_typer(model.app, name="model")
 
 
 _register()

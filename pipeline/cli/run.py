@@ -24,6 +24,8 @@ def run_command(
         help="CSV of participant attributes.")] = None,
     threshold: Annotated[float | None, typer.Option(
         help="Calibrated score a code needs to be suggested.")] = None,
+    backend: Annotated[str | None, typer.Option(
+        help="Embedding backend: sentence-transformers, onnx-int8 or tfidf.")] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
     force: ForceOption = False,
@@ -44,6 +46,8 @@ def run_command(
         overrides.append(f"segment.unit={unit}")
     if threshold is not None:
         overrides.append(f"suggest.threshold={threshold}")
+    if backend:
+        overrides.append(f"embed.backend={backend}")
     resolved = load_config(config, overrides)
     with embedding_progress(quiet) as progress:
         results = run_pipeline(inputs, out, resolved, codebook=codebook, model=model,

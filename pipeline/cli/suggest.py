@@ -22,6 +22,8 @@ def suggest_command(
     threshold: Annotated[float | None, typer.Option(
         help="Calibrated score a code needs to be suggested.")] = None,
     top_k: Annotated[int | None, typer.Option(help="Codes kept per segment.")] = None,
+    backend: Annotated[str | None, typer.Option(
+        help="Embedding backend: sentence-transformers, onnx-int8 or tfidf.")] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
     force: ForceOption = False,
@@ -40,6 +42,8 @@ def suggest_command(
         overrides.append(f"suggest.threshold={threshold}")
     if top_k is not None:
         overrides.append(f"suggest.top_k={top_k}")
+    if backend:
+        overrides.append(f"embed.backend={backend}")
     resolved = manifest["config"]
     if config or overrides:
         fresh = load_config(config, overrides)

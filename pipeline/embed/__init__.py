@@ -11,7 +11,8 @@ from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.embed.cache import CachedEmbedder, EmbeddingCache
 from pipeline.errors import ConfigError
 
-BACKENDS = ("sentence-transformers", "tfidf")
+BACKENDS = ("sentence-transformers", "onnx-int8", "tfidf")
+DEFAULT_CACHE = Path(".precode-cache")
 
 __all__ = ["BACKENDS", "CachedEmbedder", "Embedder", "EmbeddingCache", "cache_dir",
            "make_embedder", "normalize_rows"]
@@ -34,6 +35,11 @@ def make_embedder(section: dict[str, Any],
         from pipeline.embed.sentence import SentenceTransformerEmbedder
         inner = SentenceTransformerEmbedder(section["model"], batch_size=section["batch_size"],
                                             max_seq_length=section["max_seq_length"])
+    elif backend == "onnx-int8":
+        from pipeline.embed.onnx import OnnxInt8Embedder
+        inner = OnnxInt8Embedder(section["model"], cache_dir(section) or DEFAULT_CACHE,
+                                 batch_size=section["batch_size"],
+                                 max_seq_length=section["max_seq_length"])
     elif backend == "tfidf":
         from pipeline.embed.tfidf import TfidfEmbedder
         inner = TfidfEmbedder()
