@@ -5,7 +5,10 @@ sample transcripts, each made unique), runs ingest -> segment -> suggest with a 
 cache, re-runs suggest with a warm cache, and encodes the same texts with a bare
 `SentenceTransformer.encode` in the same process for comparison.
 
-    python benchmarks/speed.py [--transcripts 200] [--turns 40]
+    python benchmarks/speed.py [--transcripts 200] [--turns 40] [--int8]
+
+With --int8, the same texts are also encoded by the onnx-int8 backend (export excluded from
+the timing), and the fp32/int8 throughput ratio is printed.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transcripts", type=int, default=200)
     parser.add_argument("--turns", type=int, default=40, help="participant turns per transcript")
+    parser.add_argument("--int8", action="store_true", help="also time the onnx-int8 backend")
     args = parser.parse_args()
     import os
 
@@ -108,6 +112,14 @@ def main() -> None:
         t0 = time.perf_counter()
         model.encode(distinct, batch_size=config["embed"]["batch_size"], show_progress_bar=False)
         bare = time.perf_counter() - t0
+        int8 = None
+        if args.int8:
+            quantized = make_embedder(dict(config["embed"], backend="onnx-int8")).inner
+            quantized.prepare()  # type: ignore[attr-defined]
+            quantized.encode(distinct[:64])
+            t0 = time.perf_counter()
+            quantized.encode(distinct)
+            int8 = time.perf_counter() - t0
 
     print(f"segments: {n}; texts embedded by the run: {encoded} (bare encode: {len(distinct)})")
     for stage, seconds in timings.items():
@@ -117,6 +129,9 @@ def main() -> None:
           f"{total / bare:.2f}")
     print(f"cached re-run of suggest: {cached:.1f} s ({total / cached:.0f}x faster than the run)")
     print(f"peak RSS: {rss_run:.0f} MB during the run")
+    if int8 is not None:
+        print(f"fp32 PyTorch encode: {len(distinct) / bare:,.0f} texts/s; int8 ONNX: "
+              f"{len(distinct) / int8:,.0f} texts/s ({bare / int8:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,47 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
         for part in reversed(key.strip().split(".")):
             node = {part: node}
         _merge(config, node, "--set", "")
+    check_values(config)
     return config
+
+
+# (section, key) -> (check, what it must be). Checked after every load, so a bad value fails
+# before any stage runs.
+_RANGES = {
+    ("segment", "window"): (lambda v: v >= 0, "0 or more"),
+    ("segment", "fragment_min_chars"): (lambda v: v >= 0, "0 or more"),
+    ("segment", "fragment_min_chars_cjk"): (lambda v: v >= 0, "0 or more"),
+    ("embed", "batch_size"): (lambda v: v >= 1, "1 or more"),
+    ("embed", "max_seq_length"): (lambda v: v is None or v >= 8, "null or 8 or more"),
+    ("suggest", "top_k"): (lambda v: v >= 1, "1 or more"),
+    ("suggest", "threshold"): (lambda v: 0.0 <= v <= 1.0, "between 0 and 1"),
+    ("suggest", "turn_weight"): (lambda v: v >= 0, "0 or more"),
+    ("suggest", "question_weight"): (lambda v: v >= 0, "0 or more"),
+    ("suggest", "top_examples"): (lambda v: v >= 1, "1 or more"),
+    ("suggest", "exclude_weight"): (lambda v: v >= 0, "0 or more"),
+    ("suggest", "classifier_weight"): (lambda v: v >= 0, "0 or more"),
+    ("suggest", "calibration"): (lambda v: len(v) == 3, "three numbers: score, margin, bias"),
+}
+_CHOICES = {
+    ("segment", "unit"): ("sentence", "turn", "window"),
+    ("segment", "fragment_policy"): ("merge", "drop", "keep"),
+    ("embed", "backend"): ("sentence-transformers", "onnx-int8", "tfidf"),
+    ("suggest", "context"): ("turn", "none"),
+}
+
+
+def check_values(config: Config) -> None:
+    """Range and choice checks for the keys that have them."""
+    for (section, key), (ok, expected) in _RANGES.items():
+        value = config.get(section, {}).get(key)
+        if key in config.get(section, {}) and not ok(value):
+            raise ConfigError(f"'{section}.{key}' must be {expected}, got {value!r}",
+                              hint="see configs/default.yaml")
+    for (section, key), choices in _CHOICES.items():
+        value = config.get(section, {}).get(key)
+        if key in config.get(section, {}) and value not in choices:
+            raise ConfigError(f"'{section}.{key}' must be one of {', '.join(choices)}, "
+                              f"got {value!r}", hint="see configs/default.yaml")
 
 
 def _merge(base: Config, update: Config, origin: str, prefix: str) -> None:

@@ -171,7 +171,8 @@ def read_gold(path: str | Path, sources: Sequence[Source], codebook: Codebook | 
     reader = GOLD_READERS.get(suffix)
     if reader is None:
         raise UnsupportedFormatError(
-            f"cannot read gold codings from a {suffix or 'extensionless'} file", path=path,
+            "cannot read gold codings from "
+            + (f"a {suffix} file" if suffix else "a file without an extension"), path=path,
             hint=f"give a file ending in {', '.join(sorted(GOLD_READERS))} "
                  "(CSV columns: " + ",".join(COLUMNS) + ")")
     return reader(path, sources, codebook, coders)

@@ -24,6 +24,14 @@ from pipeline.errors import RunFolderError
 from pipeline.model import Record, Segment, Source
 
 FORMAT_VERSION = 1
+# Files each stage's output makes stale when it changes. Human work (decisions.jsonl,
+# codings.jsonl) and the codebook are never in these lists.
+STALE_AFTER = {
+    "ingest": ("segments.jsonl", "suggestions.jsonl", "suggestions.csv", "evaluation.json",
+               "candidates.yaml", "report.html", "report.md"),
+    "segment": ("suggestions.jsonl", "suggestions.csv", "evaluation.json", "candidates.yaml",
+                "report.html", "report.md"),
+}
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 MANIFEST = "manifest.json"
@@ -163,6 +171,16 @@ class RunFolder:
                                          hint="the file was edited or written by another "
                                               "version; re-run the stage that writes it") from exc
         return out
+
+    def drop(self, names: Iterable[str]) -> list[str]:
+        """Remove outputs made stale by an earlier stage; returns the names removed."""
+        removed = []
+        for name in names:
+            path = self.file(name)
+            if path.exists():
+                path.unlink()
+                removed.append(name)
+        return removed
 
     def sources(self) -> list[Source]:
         return self.read_jsonl("sources.jsonl", Source)

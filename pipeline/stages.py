@@ -15,13 +15,13 @@ from typing import Any
 
 from pipeline import ingest
 from pipeline.codebook import codebook_to_yaml, load_codebook
-from pipeline.config import REFERENCE_CODEBOOK, Config, load_config
+from pipeline.config import REFERENCE_CODEBOOK, Config, check_values, load_config
 from pipeline.embed import make_embedder
 from pipeline.embed.base import Embedder
 from pipeline.errors import CodebookError, InputNotFoundError, RunFolderError
 from pipeline.ingest.participants import attach_participants
 from pipeline.model import Codebook
-from pipeline.runs import RunFolder, atomic_write, fingerprint, sha256_file
+from pipeline.runs import STALE_AFTER, RunFolder, atomic_write, fingerprint, sha256_file
 from pipeline.segment import SegmentOptions, segment_all
 from pipeline.suggest import SavedHead, score_segments, suggestion_rows, suggestions
 from pipeline.suggest.output import write_csv
@@ -55,7 +55,8 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
     config = config or load_config()
     run = RunFolder(out)
     started = time.perf_counter()
-    files = ingest.find_files(paths)
+    skipped: list[Path] = []
+    files = ingest.find_files(paths, skipped)
     inputs: list[dict[str, Any]] = [{"path": str(p), "name": name, "sha256": sha256_file(p)}
                                     for p, name in files]
     if participants is not None:
@@ -73,8 +74,21 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
     options = ingest_options(config)
     sources = [ingest.read(path, options, name=name) for path, name in files]
     warnings: list[str] = []
+    if skipped:
+        kinds = sorted({p.suffix.lower() or "(no extension)" for p in skipped})
+        warnings.append(f"{len(skipped)} file(s) skipped, not a transcript format precode reads "
+                        f"({', '.join(kinds)}): {', '.join(p.name for p in skipped[:5])}"
+                        f"{'...' if len(skipped) > 5 else ''}. precode reads "
+                        f"{', '.join(ingest.SUPPORTED)}; a .qdpx goes through `precode import`.")
+    for source in sources:
+        if all(t.speaker == "unknown" for t in source.turns) and source.text.count("\n") >= 5:
+            warnings.append(
+                f"{source.name}: no speaker labels recognised, so all of it is coded as one "
+                "unknown speaker (interviewer questions included). If it has labels, write "
+                "them as 'Name: text' (e.g. 'Interviewer: ...'), one per turn.")
     if participants is not None:
-        sources, warnings = attach_participants(sources, participants)
+        sources, extra = attach_participants(sources, participants)
+        warnings += extra
     seconds = time.perf_counter() - started
 
     manifest = run.new_manifest(config, inputs)
@@ -82,6 +96,8 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
         manifest["created"] = previous.get("created", manifest["created"])
     counts = {"sources": len(sources), "turns": sum(len(s.turns) for s in sources)}
     run.record_stage(manifest, "ingest", fp, seconds, **counts)
+    if previous:
+        run.drop(STALE_AFTER["ingest"])
     run.write_jsonl("sources.jsonl", sources)
     run.write_manifest(manifest)
     return StageResult("ingest", False, seconds, counts, warnings)
@@ -106,6 +122,8 @@ def segment_stage(out: str | Path, config: Config | None = None,
     manifest["config"]["segment"] = config["segment"]
     counts = {"segments": len(segments)}
     run.record_stage(manifest, "segment", fp, seconds, **counts)
+    manifest["stages"].pop("suggest", None)
+    run.drop(STALE_AFTER["segment"])
     run.write_jsonl("segments.jsonl", segments)
     run.write_manifest(manifest)
     return StageResult("segment", False, seconds, counts)
@@ -180,7 +198,7 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     run.write_text("codebook.yaml", codebook_to_yaml(book))
     run.write_jsonl("suggestions.jsonl", suggestion_rows(items, segments, sources))
     with atomic_write(run.file("suggestions.csv")) as fh:
-        write_csv(fh, scored, sources, settings["top_k"])
+        write_csv(fh, scored, sources, settings["top_k"], settings["threshold"])
     run.write_manifest(manifest)
     return StageResult("suggest", False, seconds, counts, warnings)
 
@@ -204,8 +222,18 @@ def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | 
                  codebook: str | Path | None = None, model: str | Path | None = None,
                  participants: str | Path | None = None, force: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> list[StageResult]:
-    """ingest -> segment -> suggest, skipping the stages whose inputs did not change."""
+    """ingest -> segment -> suggest, skipping the stages whose inputs did not change.
+
+    Everything that can be checked before work starts is checked first (settings, codebook,
+    model, input paths), so a mistake never leaves the run folder half updated.
+    """
     config = config or load_config()
+    check_values(config)
+    segment_options(config)
+    ingest.find_files(paths)
+    _, book = resolve_codebook(RunFolder(out), codebook)
+    if model is not None:
+        load_head(model, make_embedder(config["embed"]), book)
     results = [ingest_stage(paths, out, config, participants=participants, force=force)]
     # A changed earlier stage forces the later ones (their fingerprints chain anyway).
     results.append(segment_stage(out, config, force=force))

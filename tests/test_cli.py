@@ -118,7 +118,7 @@ def test_cli_run_writes_the_suggestion_contract(tmp_path: Path, sample_dir: Path
                              "code", "score", "rank", "method", "evidence"]
         assert 0.0 <= row["score"] <= 1.0 and row["rank"] >= 1
     csv_lines = (out / "suggestions.csv").read_text(encoding="utf-8").splitlines()
-    assert csv_lines[0].startswith("source,segment_id,speaker,text,code_1,score_1")
+    assert csv_lines[0].startswith("\ufeffsource,segment_id,speaker,text,suggested,code_1,score_1")
     assert (out / "codebook.yaml").exists()
     rerun = runner.invoke(app, args)
     assert rerun.output.count("unchanged, skipped") == 3
@@ -140,6 +140,10 @@ def test_cli_train_then_suggest_with_the_model(tmp_path: Path, sample_dir: Path)
     assert result.exit_code == 0, result.output
     methods = {r["method"] for r in _read(out / "suggestions.jsonl")}
     assert methods == {"trained:m"}
+    result = runner.invoke(app, ["evaluate", str(out), "--gold",
+                                 str(sample_dir / "gold" / "codings.csv"), "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    assert "NOT A FAIR TEST" in result.output  # the model saw these sources in training
 
 
 def _assert_clean_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]
@@ -216,3 +220,68 @@ def test_cli_suggest_with_a_missing_model_or_empty_codebook(tmp_path: Path,
     empty.write_text("")
     _assert_clean_error(runner.invoke(app, ["suggest", str(out), "--codebook", str(empty),
                                             *sets]), "the codebook is empty")
+
+
+def test_cli_export_refuses_to_overwrite_a_file(tmp_path: Path, sample_dir: Path) -> None:
+    out = tmp_path / "run"
+    runner.invoke(app, ["ingest", str(sample_dir / "p01_nurse_day_ward.txt"), "--out", str(out)])
+    runner.invoke(app, ["segment", str(out)])
+    sheet = tmp_path / "review.csv"
+    sheet.write_text("my notes\n", encoding="utf-8")
+    result = runner.invoke(app, ["export", str(out), "--out", str(sheet)])
+    _assert_clean_error(result, "review.csv", "already exists", "--force")
+    assert sheet.read_text(encoding="utf-8") == "my notes\n"
+
+
+def test_cli_run_checks_everything_before_changing_the_run(tmp_path: Path,
+                                                           sample_dir: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_bytes((sample_dir / "p01_nurse_day_ward.txt").read_bytes())
+    out = tmp_path / "run"
+    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (corpus / "b.txt").write_bytes((sample_dir / "p05_case_manager_community_center.txt")
+                                   .read_bytes())
+    bad = tmp_path / "dup.yaml"
+    bad.write_text("name: x\nversion: 1\nthemes:\n  - id: t\n    name: T\n    codes:\n"
+                   "      - {id: t, name: C, definition: d}\n")
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--codebook", str(bad),
+                                 *sets])
+    _assert_clean_error(result, "dup.yaml", "duplicate id")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(out), "--unit", "paragraph",
+                                 *sets])
+    _assert_clean_error(result, "'segment.unit' must be one of")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_cli_reingest_removes_stale_outputs_but_keeps_decisions(tmp_path: Path,
+                                                                sample_dir: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_bytes((sample_dir / "p01_nurse_day_ward.txt").read_bytes())
+    out = tmp_path / "run"
+    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
+    (out / "decisions.jsonl").write_text('{"keep": "me"}\n')
+    (corpus / "b.txt").write_text("Interviewer: Hello?\n\nNurse K: Hi, I work nights on the "
+                                  "ward and I have a lot to say about recovery.\n")
+    result = runner.invoke(app, ["ingest", str(corpus), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / "segments.jsonl").exists() and not (out / "suggestions.jsonl").exists()
+    assert (out / "decisions.jsonl").read_text() == '{"keep": "me"}\n'
+
+
+def test_cli_warns_about_skipped_files_and_missing_speaker_labels(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notes.pdf").write_bytes(b"%PDF")
+    (corpus / "t.txt").write_text("\n".join(
+        f"INTERVIEWER - question {i}?\nRESPONDENT - answer number {i} is long enough."
+        for i in range(5)) + "\n")
+    result = runner.invoke(app, ["ingest", str(corpus), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "1 file(s) skipped" in result.output and "notes.pdf" in result.output
+    assert "t.txt: no speaker labels recognised" in result.output

@@ -30,6 +30,11 @@ def test_config_file_merges_onto_defaults(tmp_path: Path) -> None:
     ("segment.window=two", "'segment.window' must be int"),
     ("segment=3", "must be a section"),
     ("nonsense", "section.key=value"),
+    ("suggest.top_k=0", "'suggest.top_k' must be 1 or more"),
+    ("suggest.threshold=1.5", "'suggest.threshold' must be between 0 and 1"),
+    ("suggest.turn_weight=-5", "must be 0 or more"),
+    ("embed.batch_size=0", "'embed.batch_size' must be 1 or more"),
+    ("segment.unit=paragraph", "'segment.unit' must be one of sentence, turn, window"),
 ])
 def test_config_rejects_bad_overrides(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

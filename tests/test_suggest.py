@@ -215,3 +215,15 @@ def test_suggest_codebook_classifier_separates_codes_cosine_confuses() -> None:
     gap_plain = np.diff(plain.decision_function(vector)[0])[0]
     gap_helped = np.diff(helped.decision_function(vector)[0])[0]
     assert gap_plain < 0 and gap_helped < gap_plain  # "a" wins, more clearly with the classifier
+
+
+def test_suggest_trained_evidence_prefers_other_sources(tmp_path: Path) -> None:
+    X, Y = _training_data()
+    head = TrainedHead().fit(X, Y, ["a", "b", "c"])
+    info = {"format": 1, "name": "m", "embedder": "fake:4", "code_ids": ["a", "b", "c"]}
+    saved = SavedHead(head, info, np.stack([X[0], X[1]]), ["same interview", "other interview"],
+                      np.array([0, 0]), ["coded:one.txt:0-5", "coded:two.txt:0-5"])
+    [[own]] = saved.evidence(X[:1], 0)
+    assert own.text == "same interview"  # nearest overall
+    [[other]] = saved.evidence(X[:1], 0, ["one.txt"])
+    assert other.text == "other interview"

@@ -125,6 +125,8 @@ def print_report(report: Mapping[str, Any], out: Console) -> None:
     elif hyp["kind"] == "decisions":
         detail = f" ({hyp['reviewed_segments']} reviewed segments)"
     out.print(f"[bold]Evaluating {what}{detail} against coder {escape(ref)}[/]")
+    if hyp.get("trained_on_evaluated_sources"):
+        out.print(f"[bold red]{escape(report['warnings'][0])}[/]")
     sources, alignment = report["sources"], report["alignment"]
     out.print(f"Sources: {len(sources['evaluated'])} evaluated; {escape(sources['rule'])}.")
     reasons: dict[str, list[str]] = {}

@@ -22,6 +22,8 @@ def export_command(
         help="What to export as codings: suggestions, decisions or both.")] = "both",
     min_score: Annotated[float, typer.Option(
         "--min-score", help="Leave out suggestions scored below this (0 to 1).")] = 0.0,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite --out if it exists.")] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Export a run for ATLAS.ti, NVivo, MAXQDA or QualCoder (.qdpx, .qdc), or for review
@@ -34,7 +36,11 @@ def export_command(
     Example: precode export runs/demo --out demo.qdpx --include both --min-score 0.5
     """
     from pipeline.cli import stderr, stdout
+    from pipeline.errors import PrecodeError
 
+    if out.exists() and not force:
+        raise PrecodeError("the file already exists (a filled-in review sheet would be lost)",
+                           path=out, hint="choose another --out, or add --force to overwrite it")
     result = export_run(run, out, fmt, include=include, min_score=min_score)
     for warning in result.warnings:
         stderr.print(f"[yellow]Warning:[/] {warning}")

@@ -20,6 +20,7 @@ What is compared with what:
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -285,8 +286,16 @@ def _machine(run: RunFolder, manifest: dict[str, Any], target: Against,
         proba, warning = _scores(run, manifest, all_sources, all_segments, segments, book, labels)
         if warning:
             warnings.append(warning)
+        seen = _trained_on(manifest, {s.source_id for s in segments})
+        if seen:
+            warnings.insert(0, (
+                f"NOT A FAIR TEST: the trained model was fitted on {len(seen)} of the evaluated "
+                f"sources ({', '.join(seen[:4])}{'...' if len(seen) > 4 else ''}), so these "
+                "figures are inflated. Train on other sources (precode train --exclude-source) "
+                "or evaluate only unseen ones (--source)."))
         return labels, proba, {"threshold": settings["threshold"], "top_k": settings["top_k"],
-                               "method": manifest["stages"].get("suggest", {}).get("method")}
+                               "method": manifest["stages"].get("suggest", {}).get("method"),
+                               "trained_on_evaluated_sources": seen}
     decisions = read_decisions(run, all_segments, book)
     labels = decision_side(decisions, target.name, run.file("decisions.jsonl")).labels
     reviewed = sum(1 for s in segments if s.id in labels)
@@ -295,6 +304,19 @@ def _machine(run: RunFolder, manifest: dict[str, Any], target: Against,
                         "no review decision; they count as uncoded")
     return labels, None, {"reviewed_segments": reviewed,
                           "note": "segments without a decision count as carrying no code"}
+
+
+def _trained_on(manifest: dict[str, Any], evaluated: set[str]) -> list[str]:
+    """Evaluated sources that the run's trained model (if any) was fitted on."""
+    model = manifest["stages"].get("suggest", {}).get("model")
+    if not model:
+        return []
+    info_path = Path(model) / "head.json"
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return sorted(evaluated & set(info.get("training", {}).get("sources", [])))
 
 
 def _scores(run: RunFolder, manifest: dict[str, Any], all_sources: Sequence[Source],

@@ -73,8 +73,13 @@ def read(path: str | Path, options: IngestOptions | None = None, *,
                   language=detect_language(text, options.language), metadata=metadata)
 
 
-def find_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
-    """(file, name) for every transcript under `paths`, in sorted order per argument."""
+def find_files(paths: Iterable[str | Path],
+               skipped: list[Path] | None = None) -> list[tuple[Path, str]]:
+    """(file, name) for every transcript under `paths`, in sorted order per argument.
+
+    Files in a folder that precode cannot read are left out; pass a list as `skipped` to learn
+    which (README-like and hidden files are not reported).
+    """
     found: list[tuple[Path, str]] = []
     for given in paths:
         root = Path(given)
@@ -90,6 +95,12 @@ def find_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
             and not _NOT_TRANSCRIPTS.match(p.name)
             and not any(part.startswith(".") for part in p.relative_to(root).parts)
         )
+        if skipped is not None:
+            skipped.extend(sorted(
+                p for p in root.rglob("*")
+                if p.is_file() and p.suffix.lower() not in SUPPORTED
+                and not _NOT_TRANSCRIPTS.match(p.name)
+                and not any(part.startswith(".") for part in p.relative_to(root).parts)))
         if not inside:
             raise EmptyInputError(
                 "no transcripts found in this folder", path=root,

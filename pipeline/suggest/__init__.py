@@ -46,7 +46,7 @@ def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codeb
         zero_shot.fit(codebook)
     vectors = segment_vectors(segments, sources, embedder, settings) if segments else \
         np.zeros((0, 1), dtype=np.float32)
-    explain: Callable[[np.ndarray, int], list[list[Evidence]]]
+    explain: Callable[[np.ndarray, int, Sequence[str]], list[list[Evidence]]]
     if head is None:
         code_ids, method, explain = zero_shot.code_ids_, zero_shot.method, zero_shot.evidence
         proba = zero_shot.predict_proba(vectors) if len(segments) else \
@@ -60,6 +60,7 @@ def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codeb
     for j in range(len(code_ids)):
         rows = np.flatnonzero((order == j).any(axis=1)).tolist()
         if rows:
-            for i, items in zip(rows, explain(vectors[rows], j), strict=True):
+            own = [segments[i].source_id for i in rows]
+            for i, items in zip(rows, explain(vectors[rows], j, own), strict=True):
                 evidence[(i, j)] = items
     return Scored(list(segments), list(code_ids), proba, evidence, method)

@@ -192,11 +192,22 @@ class SavedHead:
         return cls(head, info, data["evidence_vectors"], list(data["evidence_texts"]),
                    data["evidence_codes"], list(data["evidence_origins"]))
 
-    def evidence(self, vectors: np.ndarray, code_index: int) -> list[list[Evidence]]:
+    def evidence(self, vectors: np.ndarray, code_index: int,
+                 sources: Sequence[str] | None = None) -> list[list[Evidence]]:
+        """The nearest coded segment (or codebook example) of the code, for each vector.
+
+        With `sources`, coded segments of the vector's own source are passed over: a
+        neighbour from the same interview (often the same turn) explains little.
+        """
         rows = np.flatnonzero(self.evidence_codes == code_index)
         if not len(rows):
             return [[] for _ in range(len(vectors))]
         sims = vectors @ self.evidence_vectors[rows].T
+        if sources is not None:
+            origin = [self.evidence_origins[r] for r in rows]
+            own = np.array([[o.startswith(f"coded:{src}:") for o in origin] for src in sources])
+            usable = np.asarray(~own.all(axis=1))  # all own-source: keep them, nothing else
+            sims = np.where(own & usable[:, None], -np.inf, sims)
         best = sims.argmax(axis=1)
         return [[Evidence(self.evidence_texts[rows[b]], round(float(sims[i, b]), 4),
                           self.evidence_origins[rows[b]])] for i, b in enumerate(best)]

@@ -3,8 +3,9 @@
 `suggestions.jsonl` has one line per suggested (segment, code) with fields exactly
 `source, segment_id, start, end, speaker, role, text, code, score, rank, method, evidence`;
 a segment whose best code does not reach the threshold gets one line with `code: null`, its
-best score and that code's evidence. `suggestions.csv` has one row per segment with the top
-three codes and scores whatever the threshold, for reading in a spreadsheet.
+best score and that code's evidence. `suggestions.csv` has one row per segment: the codes that
+reached the threshold (`suggested`), then the top three codes and scores whatever the
+threshold, for reading in a spreadsheet (UTF-8 with a BOM, so Excel shows Chinese text).
 """
 
 from __future__ import annotations
@@ -75,16 +76,20 @@ def suggestion_rows(items: Sequence[Suggestion], segments: Sequence[Segment],
         }
 
 
-def write_csv(fh, scored: Scored, sources: Sequence[Source], top_k: int = 3) -> int:
+def write_csv(fh, scored: Scored, sources: Sequence[Source], top_k: int = 3,
+              threshold: float = 0.0) -> int:
     names = {s.id: s.name for s in sources}
+    fh.write("\ufeff")
     writer = csv.writer(fh)
-    header = ["source", "segment_id", "speaker", "text"]
+    header = ["source", "segment_id", "speaker", "text", "suggested"]
     for r in range(1, top_k + 1):
         header += [f"code_{r}", f"score_{r}"]
     writer.writerow(header)
     for i, order in enumerate(ranked(scored, top_k)):
         seg = scored.segments[i]
-        row: list[object] = [names[seg.source_id], seg.id, seg.speaker, seg.text]
+        passing = [scored.code_ids[j] for j in order if scored.proba[i, j] >= threshold]
+        row: list[object] = [names[seg.source_id], seg.id, seg.speaker, seg.text,
+                             "; ".join(passing)]
         for j in order:
             row += [scored.code_ids[j], f"{scored.proba[i, j]:.3f}"]
         writer.writerow(row)

@@ -126,8 +126,8 @@ class PrototypeSuggester:
         return calibrate(self.decision_function(vectors), self.calibration)
 
     def evidence(self, vectors: np.ndarray, code_index: int,
-                 limit: int = 1) -> list[list[Evidence]]:
-        """For each vector: the codebook texts of one code nearest to it."""
+                 sources: Sequence[str] | None = None, limit: int = 1) -> list[list[Evidence]]:
+        """For each vector: the codebook texts of one code nearest to it (`sources` unused)."""
         anchors = self.anchor_mask_[code_index]
         sims = vectors @ self.text_vectors_[anchors].T
         out = []
