@@ -55,7 +55,10 @@ def show_command(
             node.add(code.definition)
             for example in code.examples[:examples]:
                 node.add(f"[italic]e.g. {example}[/]")
-    stdout.print(tree)
+    from rich.console import Console
+
+    # Wrap long definitions and examples under their branch instead of cutting them off.
+    Console(highlight=False, soft_wrap=False, width=max(stdout.width, 100)).print(tree)
 
 
 @app.command("export")
