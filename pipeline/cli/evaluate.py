@@ -100,8 +100,10 @@ def _table(title: str, *columns: str, caption: str | None = None) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   caption=caption, caption_justify="left", caption_style="dim")
     for i, name in enumerate(columns):
+        # The first column (code ids) folds onto a second line rather than being cut.
         table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i > 0,
-                         min_width=12 if i == 0 else None)
+                         min_width=12 if i == 0 else None,
+                         overflow="fold" if i == 0 else "ellipsis")
     return table
 
 
