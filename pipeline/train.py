@@ -1,8 +1,18 @@
-"""`precode train`: fit a supervised head on a run's gold-coded segments and the codebook.
+"""`precode train`: fit a supervised head on a run's coded segments and the codebook.
 
-Only sources that have at least one gold coding are used (a source nobody coded would teach
-the head that every segment in it has no code). Codebook examples are always added as
-positives, so a code that the gold file never uses still has a model.
+Coded segments come from gold files, from review decisions, or both:
+
+- Gold codings: every segment of a source that has at least one gold coding (a source nobody
+  coded would teach the head that every segment in it has no code), labelled by the alignment
+  rule of `pipeline.align`.
+- Review decisions (`RUN/decisions.jsonl`): every segment a reviewer decided on, labelled with
+  the codes they confirmed (accept or relabel); the other codes count as absent
+  (`pipeline.decisions`). Segments nobody reviewed are left out: they are unknown, not
+  code-free. Each reviewer's view of a segment is one training row.
+
+Codebook examples are always added as positives, so a code nobody has used yet still has a
+model. `decision_rows`, `codebook_examples` and `saved_head` are shared with the refit that
+`precode review --retrain-every` runs in the background.
 """
 
 from __future__ import annotations
@@ -17,10 +27,12 @@ import numpy as np
 
 from pipeline.align import DEFAULT_MIN_SHARE, segment_codes
 from pipeline.config import Config
+from pipeline.decisions import reviewed_codes
 from pipeline.embed import make_embedder
-from pipeline.errors import GoldCodingError
+from pipeline.embed.base import Embedder
+from pipeline.errors import ConfigError, GoldCodingError, InputNotFoundError, RunFolderError
 from pipeline.gold import read_gold
-from pipeline.model import Coding
+from pipeline.model import Codebook, Coding, Decision, Segment
 from pipeline.runs import RunFolder
 from pipeline.stages import resolve_codebook
 from pipeline.suggest import SavedHead, TrainedHead, segment_vectors
@@ -35,9 +47,20 @@ class TrainResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Examples:
+    """The codebook's examples as extra training rows: vectors, one-hot labels, texts."""
+
+    vectors: np.ndarray | None  # (m, d), None when the codebook has no examples
+    labels: np.ndarray | None  # (m, k)
+    texts: list[str]
+    codes: list[int]  # the code index of each example
+
+
 def cv_quality(proba: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Top-1 accuracy on coded segments and macro F1 at 0.5, from out-of-fold predictions."""
-    if not proba.size:
+    """Top-1 accuracy on coded segments and macro F1 at 0.5, from out-of-fold predictions
+    (none when there were too few segments or sources to hold any out)."""
+    if not truth.size or proba.shape != truth.shape:
         return {}
     coded = truth.any(axis=1)
     top1 = truth[np.arange(len(truth)), proba.argmax(axis=1)][coded].mean() if coded.any() else 0
@@ -52,75 +75,178 @@ def cv_quality(proba: np.ndarray, truth: np.ndarray) -> dict[str, float]:
             "cv_macro_f1_at_0.5": round(float(np.mean(f1s)) if f1s else 0.0, 4)}
 
 
-def train(run_path: str | Path, gold: str | Path | Sequence[Coding], out: str | Path,
+def codebook_examples(book: Codebook, embedder: Embedder) -> Examples:
+    pairs = [(k, t) for k, (_, c) in enumerate(book.codes()) for t in c.examples]
+    if not pairs:
+        return Examples(None, None, [], [])
+    vectors = embedder.encode([t for _, t in pairs])
+    labels = np.zeros((len(pairs), len(book.code_ids())), dtype=np.int8)
+    for r, (k, _) in enumerate(pairs):
+        labels[r, k] = 1
+    return Examples(vectors, labels, [t for _, t in pairs], [k for k, _ in pairs])
+
+
+def label_matrix(rows: Sequence[set[str]], code_ids: Sequence[str]) -> np.ndarray:
+    index = {c: k for k, c in enumerate(code_ids)}
+    Y = np.zeros((len(rows), len(code_ids)), dtype=np.int8)
+    for i, codes in enumerate(rows):
+        for code in codes:
+            Y[i, index[code]] = 1
+    return Y
+
+
+def saved_head(head: TrainedHead, info: dict[str, Any], X: np.ndarray,
+               rows: Sequence[tuple[Segment, set[str]]], examples: Examples) -> SavedHead:
+    """The head with its evidence: the coded segments (each once per code) and examples."""
+    index = {c: k for k, c in enumerate(head.code_ids_)}
+    seen: set[tuple[str, str]] = set()
+    vectors, texts, codes, origins = [], [], [], []
+    for i, (seg, labels) in enumerate(rows):
+        for code in sorted(labels):
+            if (seg.id, code) in seen:
+                continue
+            seen.add((seg.id, code))
+            vectors.append(X[i])
+            texts.append(seg.text)
+            codes.append(index[code])
+            origins.append(f"coded:{seg.id}")
+    if examples.vectors is not None:
+        for r, (k, text) in enumerate(zip(examples.codes, examples.texts, strict=True)):
+            vectors.append(examples.vectors[r])
+            texts.append(text)
+            codes.append(k)
+            origins.append(f"codebook:{head.code_ids_[k]}:example")
+    dim = X.shape[1] if X.ndim == 2 else 0
+    matrix = np.array(vectors, dtype=np.float32) if vectors else np.zeros((0, dim), np.float32)
+    return SavedHead(head, info, matrix, texts, np.array(codes, dtype=np.int32), origins)
+
+
+def read_decision_file(path: str | Path, segments: Sequence[Segment],
+                       book: Codebook) -> list[Decision]:
+    from pipeline.review.log import DecisionLog
+
+    path = Path(path)
+    if not path.exists():
+        raise InputNotFoundError("no such decisions file", path=path,
+                                 hint="review the run first (`precode review RUN --coder NAME`) "
+                                      "and give its RUN/decisions.jsonl")
+    return DecisionLog(path).read(segments, book)
+
+
+def gold_rows(segments: Sequence[Segment], codings: Sequence[Coding],
+              min_share: float = DEFAULT_MIN_SHARE) -> list[tuple[Segment, set[str]]]:
+    """(segment, codes) for every segment of a source with at least one gold coding."""
+    coded_sources = {c.source_id for c in codings}
+    used = [s for s in segments if s.source_id in coded_sources]
+    labels = segment_codes(used, codings, min_share)
+    return [(s, labels[s.id]) for s in used]
+
+
+def decision_rows(segments: Sequence[Segment], decisions: Sequence[Decision],
+                  reviewers: Sequence[str] | None = None) -> list[tuple[Segment, set[str]]]:
+    """(segment, confirmed codes) for every (reviewer, segment they reviewed)."""
+    by_id = {s.id: s for s in segments}
+    return [(by_id[segment_id], codes)
+            for (_, segment_id), codes in reviewed_codes(decisions, reviewers).items()
+            if segment_id in by_id]
+
+
+def train(run_path: str | Path, gold: str | Path | Sequence[Coding] | None, out: str | Path,
           coders: Sequence[str] | None = None, config: Config | None = None,
           codebook: str | Path | None = None, C: float = 1.0,
-          min_share: float = DEFAULT_MIN_SHARE) -> TrainResult:
+          min_share: float = DEFAULT_MIN_SHARE,
+          decisions: str | Path | Sequence[Decision] | None = None,
+          reviewers: Sequence[str] | None = None,
+          exclude_sources: Sequence[str] = ()) -> TrainResult:
+    """Fit and save a head on gold codings (`gold`), review decisions (`decisions`: a
+    decisions.jsonl or Decision records), or both; `reviewers` keeps those reviewers only.
+
+    `exclude_sources` (source names, or prefixes of them) are held out of training, so the
+    model can be evaluated on them fairly.
+    """
     started = time.perf_counter()
+    if gold is None and decisions is None:
+        raise ConfigError("nothing to train on",
+                          hint="give gold codings (--gold FILE), review decisions "
+                               "(--decisions RUN/decisions.jsonl), or both")
     run = RunFolder(run_path)
     manifest = run.manifest()
     config = config or manifest["config"]
     _, book = resolve_codebook(run, codebook)
     sources, segments = run.sources(), run.segments()
+    codings: list[Coding] | None = None
     if isinstance(gold, (str, Path)):
         codings = read_gold(gold, sources, book, coders).codings
-    else:
+    elif gold is not None:
         codings = [c for c in gold if coders is None or c.coder in coders]
-    if not codings:
+    if codings is not None and not codings:
         raise GoldCodingError("no gold codings to train on",
                               hint="give a gold file with codings for this run's sources")
-    coded_sources = {c.source_id for c in codings}
-    used = [s for s in segments if s.source_id in coded_sources]
-    labels = segment_codes(used, codings, min_share)
+    logged: list[Decision] | None = None
+    if isinstance(decisions, (str, Path)):
+        logged = read_decision_file(decisions, segments, book)
+    elif decisions is not None:
+        logged = list(decisions)
+    if logged is not None:
+        _check_reviewers(logged, reviewers, decisions)
+    rows = gold_rows(segments, codings, min_share) if codings else []
+    reviewed = decision_rows(segments, logged, reviewers) if logged is not None else []
+    rows += reviewed
+    if exclude_sources:
+        held = {s.id for s in sources if s.id.startswith(tuple(exclude_sources))}
+        unknown = [p for p in exclude_sources if not any(s.startswith(p) for s in held)]
+        if unknown:
+            raise ConfigError(f"--exclude-source {', '.join(unknown)} matches no source",
+                              hint="give source names (or their beginnings) as in "
+                                   "sources.jsonl")
+        rows = [(seg, codes) for seg, codes in rows if seg.source_id not in held]
+    if logged is not None and not reviewed:
+        raise RunFolderError("the decisions review no segment of this run",
+                             path=decisions if isinstance(decisions, (str, Path)) else None,
+                             hint="review some segments first (`precode review RUN --coder "
+                                  "NAME`), or check --reviewer")
     code_ids = book.code_ids()
-    index = {c: k for k, c in enumerate(code_ids)}
-    Y = np.zeros((len(used), len(code_ids)), dtype=np.int8)
-    for i, seg in enumerate(used):
-        for code in labels[seg.id]:
-            Y[i, index[code]] = 1
     settings = config["suggest"]
     embedder = make_embedder(config["embed"])
-    example_texts = [(k, t) for k, (_, c) in enumerate(book.codes()) for t in c.examples]
-    X = segment_vectors(used, sources, embedder, settings)
-    extra_X = embedder.encode([t for _, t in example_texts]) if example_texts else None
-    extra_Y = None
-    if example_texts:
-        extra_Y = np.zeros((len(example_texts), len(code_ids)), dtype=np.int8)
-        for r, (k, _) in enumerate(example_texts):
-            extra_Y[r, k] = 1
-    head = TrainedHead(C=C).fit(X, Y, code_ids, groups=[s.source_id for s in used],
-                                extra_X=extra_X, extra_Y=extra_Y)
+    used = list({seg.id: seg for seg, _ in rows}.values())
+    vectors = segment_vectors(used, sources, embedder, settings)
+    row_of = {seg.id: i for i, seg in enumerate(used)}
+    X = vectors[[row_of[seg.id] for seg, _ in rows]]
+    Y = label_matrix([codes for _, codes in rows], code_ids)
+    examples = codebook_examples(book, embedder)
+    head = TrainedHead(C=C).fit(X, Y, code_ids, groups=[seg.source_id for seg, _ in rows],
+                                extra_X=examples.vectors, extra_Y=examples.labels)
     quality = cv_quality(head.oof_proba_, head.oof_truth_)
-    # Evidence: the coded segments and codebook examples nearest to a new segment.
-    ev_vectors, ev_texts, ev_codes, ev_origins = [], [], [], []
-    for i, seg in enumerate(used):
-        for code in sorted(labels[seg.id]):
-            ev_vectors.append(X[i])
-            ev_texts.append(seg.text)
-            ev_codes.append(index[code])
-            ev_origins.append(f"coded:{seg.id}")
-    if extra_X is not None:
-        for r, (k, text) in enumerate(example_texts):
-            ev_vectors.append(extra_X[r])
-            ev_texts.append(text)
-            ev_codes.append(k)
-            ev_origins.append(f"codebook:{code_ids[k]}:example")
     training = {
         "run": str(run.path),
-        "gold": str(gold) if isinstance(gold, (str, Path)) else "codings",
-        "coders": sorted({c.coder for c in codings}),
-        "sources": sorted(coded_sources),
-        "segments": len(used),
+        "gold": None if gold is None else str(gold) if isinstance(gold, (str, Path))
+        else "codings",
+        "coders": sorted({c.coder for c in codings or ()}),
+        "decisions": None if decisions is None else str(decisions)
+        if isinstance(decisions, (str, Path)) else "decisions",
+        "reviewers": sorted({d.coder for d in logged or ()
+                             if reviewers is None or d.coder in reviewers}),
+        "reviewed_segments": len(reviewed),
+        "sources": sorted({seg.source_id for seg, _ in rows}),
+        "excluded_sources": list(exclude_sources),
+        "segments": len(rows),
         "coded_segments": int(Y.any(axis=1).sum()),
-        "codebook_examples": len(example_texts),
+        "codebook_examples": len(examples.texts),
         "alignment_min_share": min_share,
     }
     out = Path(out)
-    name = out.name
-    info = head_info(name, embedder.fingerprint, code_ids, {"C": C},
+    info = head_info(out.name, embedder.fingerprint, code_ids, {"C": C},
                      {k: settings[k] for k in ("context", "turn_weight", "question_weight")},
                      quality, training)
-    saved = SavedHead(head, info, np.array(ev_vectors, dtype=np.float32), ev_texts,
-                      np.array(ev_codes, dtype=np.int32), ev_origins)
-    saved.save(out)
+    saved_head(head, info, X, rows, examples).save(out)
     return TrainResult(out, quality, training, time.perf_counter() - started)
+
+
+def _check_reviewers(decisions: Sequence[Decision], reviewers: Sequence[str] | None,
+                     path: object) -> None:
+    present = sorted({d.coder for d in decisions})
+    missing = [r for r in reviewers or () if r not in present]
+    if missing:
+        raise RunFolderError(f"no decisions by {', '.join(map(repr, missing))}",
+                             path=path if isinstance(path, (str, Path)) else None,
+                             hint=f"reviewers in the log: {', '.join(present) or 'none'}")

@@ -144,6 +144,23 @@ def test_cli_train_then_suggest_with_the_model(tmp_path: Path, sample_dir: Path)
                                  str(sample_dir / "gold" / "codings.csv"), "--bootstrap", "0"])
     assert result.exit_code == 0, result.output
     assert "NOT A FAIR TEST" in result.output  # the model saw these sources in training
+    again = runner.invoke(app, ["train", str(out), "--gold",
+                                str(sample_dir / "gold" / "codings.csv"), "--out", str(model)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    held = runner.invoke(app, ["train", str(out), "--gold", str(sample_dir / "gold" /
+                                                                "codings.csv"),
+                               "--exclude-source", "p03", "--exclude-source", "p06",
+                               "--out", str(model), "--force"])
+    assert held.exit_code == 0, held.output
+    info = json.loads((model / "head.json").read_text())
+    assert not any(s.startswith(("p03", "p06")) for s in info["training"]["sources"])
+    runner.invoke(app, ["suggest", str(out), "--model", str(model), "--force"])
+    fair = runner.invoke(app, ["evaluate", str(out), "--gold", str(sample_dir / "gold" /
+                                                                   "codings.csv"),
+                               "--source", "p03_occupational_therapist_clubhouse.vtt",
+                               "--bootstrap", "0"])
+    assert fair.exit_code == 0, fair.output
+    assert "NOT A FAIR TEST" not in fair.output
 
 
 def _assert_clean_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,9 @@ WIDE = 120
 
 def evaluate_command(
     run: Annotated[Path, typer.Argument(help="A run folder with segments (and suggestions).")],
-    gold: Annotated[Path, typer.Option(help="Gold codings CSV (source,start,end,code,coder).")],
+    gold: Annotated[Path, typer.Option(
+        help="Gold codings CSV (source,start,end,code,coder), or a run's decisions.jsonl to "
+             "use its reviewers as coders.")],
     coder: Annotated[str | None, typer.Option(
         help="The gold coder to compare with (default: the first coder in the file).")] = None,
     against: Annotated[str, typer.Option(

@@ -47,17 +47,21 @@ from pipeline.evaluate.figures import (
 )
 from pipeline.evaluate.inputs import (
     Against,
+    ReviewGold,
     check_coder,
+    coded_sources,
     coder_side,
     decision_side,
     read_decisions,
+    read_reference,
     rescore,
+    reviewed_units,
     segment_spans,
     suggestion_side,
     unaligned,
 )
 from pipeline.evaluate.report import clean
-from pipeline.gold import GoldSet, read_gold
+from pipeline.gold import GoldSet
 from pipeline.metrics import thresholded
 from pipeline.model import Codebook, Coding, Segment, Source
 from pipeline.runs import RunFolder, package_versions
@@ -121,7 +125,8 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
     codebook_path, book = resolve_codebook(run, codebook)
     all_sources, all_segments = run.sources(), run.segments()
     gold_path = Path(gold) if not isinstance(gold, GoldSet) else Path("(codings)")
-    gold_set = gold if isinstance(gold, GoldSet) else read_gold(gold, all_sources, book)
+    gold_set = gold if isinstance(gold, GoldSet) else read_reference(gold, all_sources,
+                                                                     all_segments, book)
     if not gold_set.codings:
         raise GoldCodingError("the gold file has no codings", path=gold_path,
                               hint="give a file with one row per coded span")
@@ -131,7 +136,7 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
                           hint="leave out --threshold, or use --against suggestions")
 
     selected = _select(all_sources, sources)
-    coded_by = {c: {x.source_id for x in gold_set.by_coder(c)} for c in gold_set.coders}
+    coded_by = coded_sources(gold_set, all_segments)
     wanted = coded_by[ref] & selected
     if target.kind == "coder" and target.name is not None:
         wanted &= coded_by[target.name]
@@ -140,11 +145,18 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
         both = f" and coder {target.name}" if target.kind == "coder" else ""
         raise GoldCodingError(f"coder {ref}{both} coded none of the selected sources",
                               path=gold_path, hint="check --source and --coder")
-    segments = segments_in(all_segments, wanted)
+    segments = reviewed_units(gold_set, [ref, target.name if target.kind != "suggestions"
+                                         else None], segments_in(all_segments, wanted))
+    if isinstance(gold_set, ReviewGold):
+        gold_set = gold_set.within(segments)
     if not segments:
         raise RunFolderError("the evaluated sources have no segments", path=run.path,
                              hint="segment the run again (`precode segment RUN --force`)")
     warnings = list(gold_set.warnings)
+    if isinstance(gold_set, ReviewGold):
+        warnings.append("the reference is review decisions: only the segments decided on are "
+                        "compared, but character kappa and unitizing alpha count the rest of "
+                        "these sources as uncoded by both; read the segment-level figures")
     config = manifest["config"]
     code_ids, theme_of = book.code_ids(), {c.id: t.id for t, c in book.codes()}
 
@@ -215,9 +227,12 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
         "confusion": {"note": "rows: reference, columns: hypothesis; each reference code "
                               "occurrence counts 1, split over the codes given instead",
                       "top": top_confusions(table), "table": table},
-        "human_baseline": human_baseline(gold_set, machine, all_sources, all_segments,
-                                         selected, book, min_share, draws, seed) if machine else
-        {"note": "the comparison is between two coders already"},
+        "human_baseline": {"note": "the comparison is between two coders already"}
+        if machine is None else {"note": "the reference is review decisions; compare reviewers "
+                                         "with --against coder:NAME"}
+        if isinstance(gold_set, ReviewGold) else
+        human_baseline(gold_set, machine, all_sources, all_segments, selected, book, min_share,
+                       draws, seed),
         "threshold_sweep": _sweep(proba, ref_sets, code_ids, thresholds, config)
         if thresholds and proba is not None else None,
         "settings": {"coder": ref, "against": target.label(), "min_share": min_share,

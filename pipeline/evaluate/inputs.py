@@ -7,13 +7,17 @@
 - Decisions: the review log folded as the exporters fold it (a retract cancels the coder's
   latest earlier decision on the same segment and code; the latest decision left counts);
   accept and relabel say "this segment has this code".
+- Reviewers as coders: a run's `decisions.jsonl` given as `--gold` is read as a gold file
+  whose coders are the reviewers (`ReviewGold`), so `--gold RUN/decisions.jsonl --coder A
+  --against coder:B` compares two reviewers. Only the segments both decided on are compared:
+  a segment one of them never saw is unknown, not uncoded.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,7 @@ import numpy as np
 from pipeline.align import segment_codes
 from pipeline.errors import ConfigError, GoldCodingError, RunFolderError
 from pipeline.evaluate.figures import Side
-from pipeline.gold import GoldSet
+from pipeline.gold import GoldSet, read_gold
 from pipeline.model import Codebook, Coding, Decision, Segment, Source
 from pipeline.runs import RunFolder
 
@@ -208,3 +212,89 @@ def rescore(run: RunFolder, manifest: dict[str, Any], sources: Sequence[Source],
     head = load_head(model, embedder, codebook) if model else None
     scored = score_segments(segments, sources, codebook, embedder, config["suggest"], head)
     return scored.proba, list(scored.code_ids), scored.method
+
+
+@dataclass
+class ReviewGold(GoldSet):
+    """Review decisions as gold codings: each reviewer is a coder, each code they confirmed a
+    span over its segment; `reviewed` holds the segments each reviewer decided on."""
+
+    reviewed: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def coders(self) -> list[str]:
+        return sorted(self.reviewed)
+
+    def within(self, segments: Sequence[Segment]) -> ReviewGold:
+        """The same reviewers, with only their codings and reviews of `segments`."""
+        ids = {s.id for s in segments}
+        spans = {(s.source_id, s.start, s.end) for s in segments}
+        return ReviewGold([c for c in self.codings if (c.source_id, c.start, c.end) in spans],
+                          list(self.warnings),
+                          reviewed={c: r & ids for c, r in self.reviewed.items()})
+
+
+def is_decision_log(path: str | Path) -> bool:
+    """Whether a .jsonl file holds review decisions (its first record has a verdict)."""
+    path = Path(path)
+    if path.suffix.lower() != ".jsonl" or not path.is_file():
+        return False
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except json.JSONDecodeError:
+                    return False
+                return isinstance(first, dict) and "verdict" in first
+    return False
+
+
+def decisions_as_gold(path: str | Path, segments: Sequence[Segment],
+                      codebook: Codebook) -> ReviewGold:
+    """A review log read as a gold file whose coders are the reviewers."""
+    from pipeline.decisions import reviewed_codes
+    from pipeline.review.log import DecisionLog
+
+    by_id = {s.id: s for s in segments}
+    decisions = DecisionLog(path).read(segments, codebook)
+    reviewed: dict[str, set[str]] = {}
+    codings = []
+    for (coder, segment_id), codes in reviewed_codes(decisions).items():
+        reviewed.setdefault(coder, set()).add(segment_id)
+        seg = by_id[segment_id]
+        codings += [Coding(seg.source_id, seg.start, seg.end, code, coder)
+                    for code in sorted(codes)]
+    return ReviewGold(codings, reviewed=reviewed)
+
+
+def read_reference(path: str | Path, sources: Sequence[Source], segments: Sequence[Segment],
+                   codebook: Codebook) -> GoldSet:
+    """The gold side: a gold file, or a review log whose reviewers act as coders."""
+    if is_decision_log(path):
+        return decisions_as_gold(path, segments, codebook)
+    return read_gold(path, sources, codebook)
+
+
+def coded_sources(gold: GoldSet, segments: Sequence[Segment]) -> dict[str, set[str]]:
+    """Coder -> the sources they coded (for reviewers: the sources of segments they decided on,
+    whether or not they confirmed a code there)."""
+    if isinstance(gold, ReviewGold):
+        source_of = {s.id: s.source_id for s in segments}
+        return {c: {source_of[x] for x in ids} for c, ids in gold.reviewed.items()}
+    return {c: {x.source_id for x in gold.by_coder(c)} for c in gold.coders}
+
+
+def reviewed_units(gold: GoldSet, names: Sequence[str | None],
+                   segments: Sequence[Segment]) -> list[Segment]:
+    """With reviewers as coders, the segments every named reviewer decided on."""
+    if not isinstance(gold, ReviewGold):
+        return list(segments)
+    named = [n for n in names if n is not None and n in gold.reviewed]
+    common = set.intersection(*(gold.reviewed[n] for n in named)) if named else set()
+    kept = [s for s in segments if s.id in common]
+    if not kept:
+        raise RunFolderError(f"{' and '.join(named)} decided on no segment in common",
+                             hint="compare reviewers who reviewed the same segments (e.g. both "
+                                  "with --order document --source NAME)")
+    return kept

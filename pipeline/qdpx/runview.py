@@ -2,29 +2,31 @@
 
 Sources and segments come through `RunFolder`; the codebook is the run's `codebook.yaml`
 (else the reference codebook); `suggestions.jsonl`, `codings.jsonl` and `decisions.jsonl`
-are optional. Decisions are folded here: a `retract` cancels the same coder's latest earlier
-decision on the same segment and code, and the latest decision left is the one that counts.
+are optional. Decisions are folded by `pipeline.decisions` (re-exported here): a `retract`
+cancels the same coder's latest earlier decision on the same segment and code, and the latest
+decision left is the one that counts.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.codebook import load_codebook
 from pipeline.config import REFERENCE_CODEBOOK
+from pipeline.decisions import CONFIRMING, VERDICTS, confirmed, fold_decisions
 from pipeline.errors import RunFolderError
 from pipeline.model import Codebook, Coding, Decision, Evidence, Segment, Source
 from pipeline.runs import RunFolder
 
+__all__ = ["CONFIRMING", "SUGGESTION_FIELDS", "VERDICTS", "ExportResult", "RunView",
+           "SuggestionLine", "confirmed", "fold_decisions", "load_run", "read_suggestions"]
+
 SUGGESTION_FIELDS = ("source", "segment_id", "start", "end", "speaker", "role", "text", "code",
                      "score", "rank", "method", "evidence")
-VERDICTS = ("accept", "reject", "relabel", "retract")
-CONFIRMING = ("accept", "relabel")
 
 
 @dataclass
@@ -136,22 +138,3 @@ def read_suggestions(folder: RunFolder) -> list[SuggestionLine]:
                     f"cannot read this suggestion ({exc})", path=path, line=number,
                     hint="re-run `precode suggest` to write the file again") from exc
     return out
-
-
-def fold_decisions(decisions: Iterable[Decision]) -> list[Decision]:
-    """The decisions that still count, in log order: retracted ones removed, latest wins."""
-    stacks: dict[tuple[str, str, str | None], list[tuple[int, Decision]]] = {}
-    for index, decision in enumerate(decisions):
-        key = (decision.coder, decision.segment_id, decision.code_id)
-        stack = stacks.setdefault(key, [])
-        if decision.verdict == "retract":
-            if stack:
-                stack.pop()
-        elif decision.verdict in VERDICTS:
-            stack.append((index, decision))
-    return [d for _, d in sorted(stack[-1] for stack in stacks.values() if stack)]
-
-
-def confirmed(decisions: Iterable[Decision]) -> list[Decision]:
-    """Decisions that say "this segment has this code" (accept or relabel, with a code)."""
-    return [d for d in fold_decisions(decisions) if d.verdict in CONFIRMING and d.code_id]

@@ -69,6 +69,7 @@ class SheetRow:
     relabel: tuple[str, ...]
     coder: str
     note: str
+    marked_all: tuple[str, ...] = ()  # the columns (accept, reject) that said `x` / `all`
 
 
 def sheet_rows(view: RunView, include: str = "both", min_score: float = 0.0,
@@ -231,8 +232,11 @@ def read_sheet(path: str | Path, codebook: Codebook | None = None) -> list[Sheet
                 raise CodebookError(f"unknown code id(s) {', '.join(unknown)}", path=path,
                                     line=number, hint="use code ids from the `codes` column "
                                                       "or the codebook")
+        marked = tuple(key for key in ("accept", "reject")
+                       if any(c.lower() in ALL_SUGGESTED for c in _SPLIT.split(row[key])))
         out.append(SheetRow(number, row["segment_id"], suggested, lists["accept"],
-                            lists["reject"], lists["relabel"], row["coder"], row["note"]))
+                            lists["reject"], lists["relabel"], row["coder"], row["note"],
+                            marked))
     return out
 
 

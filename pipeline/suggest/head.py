@@ -55,8 +55,8 @@ class TrainedHead:
         # Calibrate on out-of-fold decision values, folds grouped by source.
         decisions, truth = self._out_of_fold(X, Y, groups, extra_X, extra_Y)
         self.calibration_ = self._platt(decisions, truth)
-        self.oof_proba_ = _sigmoid(self.calibration_[0] * decisions + self.calibration_[1]) \
-            if decisions.size else np.zeros_like(Y, dtype=float)
+        # Out-of-fold predictions and their truth (both empty when there is too little data).
+        self.oof_proba_ = _sigmoid(self.calibration_[0] * decisions + self.calibration_[1])
         self.oof_truth_ = truth
         return self
 

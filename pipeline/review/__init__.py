@@ -1,0 +1,20 @@
+"""Human confirmation of suggestions: `precode review`.
+
+- `session`: a coder's review of a run (queue, keys, undo, refits), no input or output.
+- `terminal`: the loop that shows segments with rich and reads keys as plain lines.
+- `log`: `RUN/decisions.jsonl`, appended and fsynced decision by decision.
+- `order`: which segments come first (uncertain, document, random) and the filters.
+- `trainer`: refitting the head on decisions in a background thread.
+- `sheet`: decisions read back from a filled-in review spreadsheet.
+
+What the log means (folding retractions, reviewed segments) is in `pipeline.decisions`.
+"""
+
+from pipeline.review.log import DecisionLog
+from pipeline.review.order import ORDERS, ReviewFilter
+from pipeline.review.session import ReviewData, ReviewSession, load_review
+from pipeline.review.sheet import SheetImport, import_sheet
+from pipeline.review.trainer import Refitter
+
+__all__ = ["ORDERS", "DecisionLog", "Refitter", "ReviewData", "ReviewFilter", "ReviewSession",
+           "SheetImport", "import_sheet", "load_review"]
