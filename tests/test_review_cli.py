@@ -166,5 +166,5 @@ def test_review_cli_train_on_decisions_and_compare_reviewers(run: RunFolder,
     assert len(log.read()) > 30  # re-scoring leaves the decisions as they were
     code, out_text = _review(run, "q\n", "--code", "peer")
     assert code == 0 and "trained:model" in out_text
-    result = runner.invoke(app, ["train", str(run.path), "--out", str(out)])
+    result = runner.invoke(app, ["train", str(run.path), "--out", str(tmp_path / "none")])
     assert result.exit_code == 2 and "nothing to train on" in result.output

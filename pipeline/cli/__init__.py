@@ -54,6 +54,13 @@ def _register() -> None:
 
     app.command("export")(export.export_command)
     app.command("import")(import_qdpx.import_command)
+    from pipeline.cli import discover, report
+
+    app.command("discover")(discover.discover_command)
+    app.command("report")(report.report_command)
+    from pipeline.cli import review
+
+    app.command("review")(review.review_command)
     from pipeline.cli import model
 
     app.add_typer(model.app, name="model")
