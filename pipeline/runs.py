@@ -79,6 +79,24 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[Any]:
         raise
 
 
+def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-empty line of a JSON-lines file, checked."""
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RunFolderError(f"not valid JSON ({exc})", path=path, line=number,
+                                     hint="the file was edited by hand or cut short; re-create "
+                                          "it with the stage that writes it") from exc
+            if not isinstance(data, dict):
+                raise RunFolderError("each line must be a JSON object", path=path, line=number,
+                                     hint="the file was edited by hand; re-create it")
+            yield number, data
+
+
 class RunFolder:
     """A run's folder: `runs/NAME/` with the files of DESIGN.md."""
 
@@ -160,16 +178,13 @@ class RunFolder:
             raise RunFolderError(f"{name} is missing", path=self.path,
                                  hint="run the earlier stages first (see `precode --help`)")
         out = []
-        with path.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    out.append(cls.from_dict(json.loads(line)))
-                except (json.JSONDecodeError, TypeError, ValueError) as exc:
-                    raise RunFolderError(f"cannot read this line ({exc})", path=path, line=number,
-                                         hint="the file was edited or written by another "
-                                              "version; re-run the stage that writes it") from exc
+        for number, data in json_lines(path):
+            try:
+                out.append(cls.from_dict(data))
+            except (TypeError, ValueError) as exc:
+                raise RunFolderError(f"cannot read this line ({exc})", path=path, line=number,
+                                     hint="the file was edited or written by another "
+                                          "version; re-run the stage that writes it") from exc
         return out
 
     def drop(self, names: Iterable[str]) -> list[str]:

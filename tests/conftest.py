@@ -48,3 +48,24 @@ class FakeEmbedder(Embedder):
         neutral = np.full(self.dim, 0.01, dtype=np.float32)
         rows = [self.table.get(t, neutral) for t in texts]
         return normalize_rows(np.stack(rows)) if rows else np.zeros((0, self.dim), np.float32)
+
+
+def write_run(path: Path, config: dict, sources: Sequence, segments: Sequence, codebook,
+              suggest: bool = True):  # type: ignore[no-untyped-def]
+    """A run folder from hand-made sources and segments, as ingest and segment would leave it;
+    with `suggest`, the suggest stage then runs for real (use a TF-IDF config)."""
+    from pipeline.codebook import codebook_to_yaml
+    from pipeline.runs import RunFolder
+    from pipeline.stages import suggest_stage
+
+    run = RunFolder(path)
+    manifest = run.new_manifest(config, [])
+    run.record_stage(manifest, "ingest", "ingest-fp", 0.0, sources=len(sources))
+    run.record_stage(manifest, "segment", "segment-fp", 0.0, segments=len(segments))
+    run.write_jsonl("sources.jsonl", sources)
+    run.write_jsonl("segments.jsonl", segments)
+    run.write_text("codebook.yaml", codebook_to_yaml(codebook))
+    run.write_manifest(manifest)
+    if suggest:
+        suggest_stage(path, config)
+    return run

@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from pipeline.agreement import cohen_kappa, gwet_ac1, krippendorff_alpha
 from pipeline.cli import app
-from pipeline.codebook import codebook_to_yaml
 from pipeline.errors import ConfigError, GoldCodingError, RunFolderError, UnsupportedFormatError
 from pipeline.evaluate import bootstrap as bs
 from pipeline.evaluate import evaluate, parse_thresholds
@@ -23,7 +22,7 @@ from pipeline.evaluate.figures import binary_units, confusion
 from pipeline.metrics import macro_f1, micro_f1, per_code_scores, theme_accuracy, topk_accuracy
 from pipeline.model import Code, Codebook, Decision, Segment, Source, Theme, Turn
 from pipeline.runs import RunFolder
-from pipeline.stages import suggest_stage
+from tests.conftest import write_run
 
 runner = CliRunner()
 
@@ -80,21 +79,12 @@ def _span(sid: str, index: int) -> tuple[int, int]:
 
 def make_run(path: Path, config: dict[str, Any], suggest: bool = True) -> RunFolder:
     """A two-source run with hand-made segments; suggestions scored for real (TF-IDF)."""
-    run = RunFolder(path)
     sources, segments = [], []
     for sid in TEXTS:
         source, segs = _source(sid)
         sources.append(source)
         segments += segs
-    manifest = run.new_manifest(config, [])
-    run.record_stage(manifest, "ingest", "ingest-fp", 0.0, sources=len(sources))
-    run.record_stage(manifest, "segment", "segment-fp", 0.0, segments=len(segments))
-    run.write_jsonl("sources.jsonl", sources)
-    run.write_jsonl("segments.jsonl", segments)
-    run.write_text("codebook.yaml", codebook_to_yaml(CODEBOOK))
-    run.write_manifest(manifest)
-    if suggest:
-        suggest_stage(path, config)
+    run: RunFolder = write_run(path, config, sources, segments, CODEBOOK, suggest)
     return run
 
 

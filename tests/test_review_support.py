@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.codebook import codebook_to_yaml
 from pipeline.model import Code, Codebook, Segment, Source, Theme, Turn
 from pipeline.runs import RunFolder
-from pipeline.stages import suggest_stage
+from tests.conftest import write_run
 
 CODEBOOK = Codebook("tiny", "1", (
     Theme("recovery", "Recovery", "How recovery happens.", (
@@ -80,21 +79,12 @@ def make_run(path: Path, config: dict[str, Any], suggest: bool = True,
              transcripts: dict[str, Transcript] | None = None) -> RunFolder:
     """The two-source run (or `transcripts`), segments by hand, suggestions scored for real
     (TF-IDF)."""
-    run = RunFolder(path)
     sources, segments = [], []
     for sid, transcript in (transcripts or TRANSCRIPTS).items():
         source, segs = build_source(sid, transcript)
         sources.append(source)
         segments += segs
-    manifest = run.new_manifest(config, [])
-    run.record_stage(manifest, "ingest", "ingest-fp", 0.0, sources=len(sources))
-    run.record_stage(manifest, "segment", "segment-fp", 0.0, segments=len(segments))
-    run.write_jsonl("sources.jsonl", sources)
-    run.write_jsonl("segments.jsonl", segments)
-    run.write_text("codebook.yaml", codebook_to_yaml(CODEBOOK))
-    run.write_manifest(manifest)
-    if suggest:
-        suggest_stage(path, config)
+    run: RunFolder = write_run(path, config, sources, segments, CODEBOOK, suggest)
     return run
 
 

@@ -28,7 +28,7 @@ from pipeline.errors import ConfigError, GoldCodingError, RunFolderError
 from pipeline.evaluate.figures import Side
 from pipeline.gold import GoldSet, read_gold
 from pipeline.model import Codebook, Coding, Decision, Segment, Source
-from pipeline.runs import RunFolder
+from pipeline.runs import RunFolder, json_lines
 
 VERDICTS = ("accept", "reject", "relabel", "retract")
 
@@ -90,21 +90,7 @@ def segment_spans(labels: Mapping[str, set[str]], segments: Sequence[Segment],
 
 
 def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    out = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise RunFolderError(f"not valid JSON ({exc})", path=path, line=number,
-                                     hint="the file was edited by hand; re-create it") from exc
-            if not isinstance(data, dict):
-                raise RunFolderError("each line must be a JSON object", path=path, line=number,
-                                     hint="the file was edited by hand; re-create it")
-            out.append((number, data))
-    return out
+    return list(json_lines(path))
 
 
 def suggestion_side(run: RunFolder, segments: Sequence[Segment], codebook: Codebook) -> Side:

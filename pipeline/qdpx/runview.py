@@ -9,7 +9,6 @@ decision left is the one that counts.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from pipeline.config import REFERENCE_CODEBOOK
 from pipeline.decisions import CONFIRMING, VERDICTS, confirmed, fold_decisions
 from pipeline.errors import RunFolderError
 from pipeline.model import Codebook, Coding, Decision, Evidence, Segment, Source
-from pipeline.runs import RunFolder
+from pipeline.runs import RunFolder, json_lines
 
 __all__ = ["CONFIRMING", "SUGGESTION_FIELDS", "VERDICTS", "ExportResult", "RunView",
            "SuggestionLine", "confirmed", "fold_decisions", "load_run", "read_suggestions"]
@@ -127,14 +126,11 @@ def read_suggestions(folder: RunFolder) -> list[SuggestionLine]:
     if not path.exists():
         return []
     out = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                out.append(SuggestionLine.from_dict(json.loads(line)))
-            except (json.JSONDecodeError, TypeError, ValueError, KeyError) as exc:
-                raise RunFolderError(
-                    f"cannot read this suggestion ({exc})", path=path, line=number,
-                    hint="re-run `precode suggest` to write the file again") from exc
+    for number, data in json_lines(path):
+        try:
+            out.append(SuggestionLine.from_dict(data))
+        except (TypeError, ValueError, KeyError) as exc:
+            raise RunFolderError(
+                f"cannot read this suggestion ({exc})", path=path, line=number,
+                hint="re-run `precode suggest` to write the file again") from exc
     return out
