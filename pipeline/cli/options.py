@@ -18,3 +18,13 @@ SetOption = Annotated[
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Redo the stage even if unchanged.")]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(help="A trained head from `precode train` (default: zero-shot)."),
+]
+ThresholdOption = Annotated[
+    float | None, typer.Option(help="Calibrated score a code needs to be suggested.")]
+BackendOption = Annotated[
+    str | None,
+    typer.Option(help="Embedding backend: sentence-transformers, onnx-int8 or tfidf."),
+]

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.options import ConfigOption, ForceOption, QuietOption, SetOption
+from pipeline.cli.options import (
+    BackendOption,
+    ConfigOption,
+    ForceOption,
+    ModelOption,
+    QuietOption,
+    SetOption,
+    ThresholdOption,
+)
 from pipeline.config import load_config
 from pipeline.stages import run_pipeline
 
@@ -17,15 +25,12 @@ def run_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="The run folder to write.")],
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook YAML (default: the reference codebook).")] = None,
-    model: Annotated[Path | None, typer.Option(
-        help="A trained head from `precode train` (default: zero-shot).")] = None,
+    model: ModelOption = None,
     unit: Annotated[str | None, typer.Option(help="sentence, turn or window.")] = None,
     participants: Annotated[Path | None, typer.Option(
         help="CSV of participant attributes.")] = None,
-    threshold: Annotated[float | None, typer.Option(
-        help="Calibrated score a code needs to be suggested.")] = None,
-    backend: Annotated[str | None, typer.Option(
-        help="Embedding backend: sentence-transformers, onnx-int8 or tfidf.")] = None,
+    threshold: ThresholdOption = None,
+    backend: BackendOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
     force: ForceOption = False,

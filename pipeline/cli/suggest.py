@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.options import ConfigOption, ForceOption, QuietOption, SetOption
+from pipeline.cli.options import (
+    BackendOption,
+    ConfigOption,
+    ForceOption,
+    ModelOption,
+    QuietOption,
+    SetOption,
+    ThresholdOption,
+)
 from pipeline.config import load_config
 from pipeline.runs import RunFolder
 from pipeline.stages import suggest_stage
@@ -17,13 +25,10 @@ def suggest_command(
     run: Annotated[Path, typer.Argument(help="A run folder with segments.")],
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook YAML (default: the run's codebook.yaml, else the reference).")] = None,
-    model: Annotated[Path | None, typer.Option(
-        help="A trained head from `precode train` (default: zero-shot).")] = None,
-    threshold: Annotated[float | None, typer.Option(
-        help="Calibrated score a code needs to be suggested.")] = None,
+    model: ModelOption = None,
+    threshold: ThresholdOption = None,
     top_k: Annotated[int | None, typer.Option(help="Codes kept per segment.")] = None,
-    backend: Annotated[str | None, typer.Option(
-        help="Embedding backend: sentence-transformers, onnx-int8 or tfidf.")] = None,
+    backend: BackendOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
     force: ForceOption = False,
