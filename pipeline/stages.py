@@ -7,6 +7,7 @@ A stage whose fingerprint (inputs + settings) is unchanged is skipped unless for
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ from pipeline.ingest.participants import attach_participants
 from pipeline.model import Codebook
 from pipeline.runs import STALE_AFTER, RunFolder, atomic_write, fingerprint, sha256_file
 from pipeline.segment import SegmentOptions, segment_all
-from pipeline.suggest import SavedHead, score_segments, suggestion_rows, suggestions
-from pipeline.suggest.output import write_csv
+from pipeline.suggest import SavedHead, Scorer, suggestion_rows, suggestions
+from pipeline.suggest.output import write_csv_header, write_csv_rows
+
+SUGGEST_CHUNK = 2048  # segments scored at a time: bounds the vectors held in memory
 
 
 @dataclass
@@ -183,22 +186,30 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     embedder = make_embedder(config["embed"], progress=progress)
     head = load_head(model, embedder, book) if model else None
     warnings = _language_warnings(sources, embedder)
-    scored = score_segments(segments, sources, book, embedder, config["suggest"], head)
     settings = config["suggest"]
-    items = list(suggestions(scored, settings["top_k"], settings["threshold"]))
+    scorer = Scorer(book, embedder, settings, head)
+    counts = {"segments": len(segments), "suggestions": 0, "segments_with_code": 0}
+    # Chunk by chunk, so memory holds one chunk's vectors, whatever the corpus size.
+    with atomic_write(run.file("suggestions.jsonl")) as rows_fh, \
+            atomic_write(run.file("suggestions.csv")) as sheet_fh:
+        write_csv_header(sheet_fh, settings["top_k"])
+        for begin in range(0, len(segments), SUGGEST_CHUNK):
+            chunk = segments[begin:begin + SUGGEST_CHUNK]
+            scored = scorer.score(chunk, sources)
+            items = list(suggestions(scored, settings["top_k"], settings["threshold"]))
+            for row in suggestion_rows(items, chunk, sources):
+                rows_fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            write_csv_rows(sheet_fh, scored, sources, settings["top_k"], settings["threshold"])
+            counts["suggestions"] += sum(1 for s in items if s.code_id)
+            counts["segments_with_code"] += len({s.segment_id for s in items if s.code_id})
+    counts["encoded"] = embedder.encoded
     seconds = time.perf_counter() - started
-    coded = len({s.segment_id for s in items if s.code_id is not None})
-    counts = {"segments": len(segments), "suggestions": sum(1 for s in items if s.code_id),
-              "segments_with_code": coded, "encoded": embedder.encoded}
     manifest["config"]["embed"] = config["embed"]
     manifest["config"]["suggest"] = settings
     run.record_stage(manifest, "suggest", fp, seconds, **counts,
                      codebook=str(codebook_path), model=str(model) if model else None,
-                     method=scored.method, embedder=embedder.fingerprint)
+                     method=scorer.method, embedder=embedder.fingerprint)
     run.write_text("codebook.yaml", codebook_to_yaml(book))
-    run.write_jsonl("suggestions.jsonl", suggestion_rows(items, segments, sources))
-    with atomic_write(run.file("suggestions.csv")) as fh:
-        write_csv(fh, scored, sources, settings["top_k"], settings["threshold"])
     run.write_manifest(manifest)
     return StageResult("suggest", False, seconds, counts, warnings)
 

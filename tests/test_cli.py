@@ -302,3 +302,18 @@ def test_cli_warns_about_skipped_files_and_missing_speaker_labels(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "1 file(s) skipped" in result.output and "notes.pdf" in result.output
     assert "t.txt: no speaker labels recognised" in result.output
+
+
+def test_cli_suggest_in_chunks_writes_the_same_files(tmp_path: Path, sample_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scoring chunk by chunk (bounded memory) gives exactly what one pass gives."""
+    import pipeline.stages
+
+    out = tmp_path / "run"
+    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    source = str(sample_dir / "p05_case_manager_community_center.txt")
+    assert runner.invoke(app, ["run", source, "--out", str(out), *sets]).exit_code == 0
+    whole = {n: (out / n).read_bytes() for n in ("suggestions.jsonl", "suggestions.csv")}
+    monkeypatch.setattr(pipeline.stages, "SUGGEST_CHUNK", 7)
+    assert runner.invoke(app, ["suggest", str(out), "--force", *sets]).exit_code == 0
+    assert {n: (out / n).read_bytes() for n in whole} == whole

@@ -19,7 +19,7 @@ from pipeline.suggest.head import SavedHead, TrainedHead
 from pipeline.suggest.output import Scored, ranked, suggestion_rows, suggestions
 from pipeline.suggest.prototype import PrototypeSuggester
 
-__all__ = ["PrototypeSuggester", "SavedHead", "Scored", "TrainedHead", "ranked",
+__all__ = ["PrototypeSuggester", "SavedHead", "Scored", "Scorer", "TrainedHead", "ranked",
            "score_segments", "segment_vectors", "suggestion_rows", "suggestions"]
 
 
@@ -34,33 +34,46 @@ def segment_vectors(segments: Sequence[Segment], sources: Sequence[Source], embe
     return query_vectors(texts, embedder, turn_weight, settings["question_weight"])
 
 
+class Scorer:
+    """A suggester made ready once (the codebook embedded, or a head loaded), then applied to
+    any number of segment batches: a large run is scored chunk by chunk in bounded memory."""
+
+    def __init__(self, codebook: Codebook, embedder: Embedder, settings: dict[str, Any],
+                 head: SavedHead | None = None) -> None:
+        self.embedder = embedder
+        self.settings = settings
+        self.explain: Callable[[np.ndarray, int, Sequence[str]], list[list[Evidence]]]
+        self.predict: Callable[[np.ndarray], np.ndarray]
+        if head is None:
+            zero_shot = PrototypeSuggester(embedder, top_examples=settings["top_examples"],
+                                           exclude_weight=settings["exclude_weight"],
+                                           classifier_weight=settings["classifier_weight"],
+                                           calibration=settings["calibration"]).fit(codebook)
+            self.code_ids, self.method = list(zero_shot.code_ids_), zero_shot.method
+            self.predict, self.explain = zero_shot.predict_proba, zero_shot.evidence
+        else:
+            self.code_ids, self.method = list(head.code_ids), head.method
+            self.predict, self.explain = head.head.predict_proba, head.evidence
+
+    def score(self, segments: Sequence[Segment], sources: Sequence[Source]) -> Scored:
+        """Calibrated scores for every code, and evidence for each segment's top codes."""
+        if not segments:
+            return Scored([], self.code_ids, np.zeros((0, len(self.code_ids))), {}, self.method)
+        vectors = segment_vectors(segments, sources, self.embedder, self.settings)
+        proba = self.predict(vectors)
+        evidence: dict[tuple[int, int], list[Evidence]] = {}
+        order = np.argsort(-proba, axis=1, kind="stable")[:, :self.settings["top_k"]]
+        for j in range(len(self.code_ids)):
+            rows = np.flatnonzero((order == j).any(axis=1)).tolist()
+            if rows:
+                own = [segments[i].source_id for i in rows]
+                for i, items in zip(rows, self.explain(vectors[rows], j, own), strict=True):
+                    evidence[(i, j)] = items
+        return Scored(list(segments), self.code_ids, proba, evidence, self.method)
+
+
 def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codebook: Codebook,
                    embedder: Embedder, settings: dict[str, Any],
                    head: SavedHead | None = None) -> Scored:
     """Calibrated scores and evidence for every segment and code."""
-    if head is None:
-        zero_shot = PrototypeSuggester(embedder, top_examples=settings["top_examples"],
-                                       exclude_weight=settings["exclude_weight"],
-                                       classifier_weight=settings["classifier_weight"],
-                                       calibration=settings["calibration"])
-        zero_shot.fit(codebook)
-    vectors = segment_vectors(segments, sources, embedder, settings) if segments else \
-        np.zeros((0, 1), dtype=np.float32)
-    explain: Callable[[np.ndarray, int, Sequence[str]], list[list[Evidence]]]
-    if head is None:
-        code_ids, method, explain = zero_shot.code_ids_, zero_shot.method, zero_shot.evidence
-        proba = zero_shot.predict_proba(vectors) if len(segments) else \
-            np.zeros((0, len(code_ids)))
-    else:
-        proba = head.head.predict_proba(vectors)
-        code_ids, method, explain = head.code_ids, head.method, head.evidence
-    evidence: dict[tuple[int, int], list[Evidence]] = {}
-    top_k = settings["top_k"]
-    order = np.argsort(-proba, axis=1, kind="stable")[:, :top_k]
-    for j in range(len(code_ids)):
-        rows = np.flatnonzero((order == j).any(axis=1)).tolist()
-        if rows:
-            own = [segments[i].source_id for i in rows]
-            for i, items in zip(rows, explain(vectors[rows], j, own), strict=True):
-                evidence[(i, j)] = items
-    return Scored(list(segments), list(code_ids), proba, evidence, method)
+    return Scorer(codebook, embedder, settings, head).score(segments, sources)

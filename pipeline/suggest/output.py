@@ -78,13 +78,22 @@ def suggestion_rows(items: Sequence[Suggestion], segments: Sequence[Segment],
 
 def write_csv(fh, scored: Scored, sources: Sequence[Source], top_k: int = 3,
               threshold: float = 0.0) -> int:
-    names = {s.id: s.name for s in sources}
+    write_csv_header(fh, top_k)
+    return write_csv_rows(fh, scored, sources, top_k, threshold)
+
+
+def write_csv_header(fh, top_k: int = 3) -> None:
     fh.write("\ufeff")
-    writer = csv.writer(fh)
     header = ["source", "segment_id", "speaker", "text", "suggested"]
     for r in range(1, top_k + 1):
         header += [f"code_{r}", f"score_{r}"]
-    writer.writerow(header)
+    csv.writer(fh).writerow(header)
+
+
+def write_csv_rows(fh, scored: Scored, sources: Sequence[Source], top_k: int = 3,
+                   threshold: float = 0.0) -> int:
+    names = {s.id: s.name for s in sources}
+    writer = csv.writer(fh)
     for i, order in enumerate(ranked(scored, top_k)):
         seg = scored.segments[i]
         passing = [scored.code_ids[j] for j in order if scored.proba[i, j] >= threshold]
