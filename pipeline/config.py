@@ -31,9 +31,16 @@ def defaults() -> Config:
     return data
 
 
-def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
-    """The resolved configuration: defaults, then the file at `path`, then `overrides`."""
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = (),
+                base: Config | None = None) -> Config:
+    """The resolved configuration: defaults, then the file at `path`, then `overrides`.
+
+    With `base` (a run's saved config), the file and overrides apply on top of it instead of
+    the defaults, so changing one setting of a run keeps the others it was made with.
+    """
     config = defaults()
+    if base is not None:
+        _merge(config, copy.deepcopy(base), "the run's manifest", "")
     if path is not None:
         path = Path(path)
         if not path.exists():

@@ -26,11 +26,12 @@ from pipeline.model import Record, Segment, Source
 FORMAT_VERSION = 1
 # Files each stage's output makes stale when it changes. Human work (decisions.jsonl,
 # codings.jsonl) and the codebook are never in these lists.
+_AFTER_SUGGEST = ("evaluation.json", "candidates.yaml", "discovery.json", "report.html",
+                  "report.md")
 STALE_AFTER = {
-    "ingest": ("segments.jsonl", "suggestions.jsonl", "suggestions.csv", "evaluation.json",
-               "candidates.yaml", "report.html", "report.md"),
-    "segment": ("suggestions.jsonl", "suggestions.csv", "evaluation.json", "candidates.yaml",
-                "report.html", "report.md"),
+    "ingest": ("segments.jsonl", "suggestions.jsonl", "suggestions.csv", *_AFTER_SUGGEST),
+    "segment": ("suggestions.jsonl", "suggestions.csv", *_AFTER_SUGGEST),
+    "suggest": _AFTER_SUGGEST,
 }
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -80,7 +81,11 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[Any]:
 
 
 def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-empty line of a JSON-lines file, checked."""
+    """(line number, object) for each non-empty line of a JSON-lines file, checked.
+
+    A last line without its newline that is not valid JSON was torn by a crash in the middle
+    of an append (decisions.jsonl is appended to): it is skipped, as the review log does.
+    """
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
@@ -88,12 +93,16 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise RunFolderError(f"not valid JSON ({exc})", path=path, line=number,
-                                     hint="the file was edited by hand or cut short; re-create "
-                                          "it with the stage that writes it") from exc
+                if not line.endswith("\n"):  # only the last line can lack its newline
+                    return
+                raise RunFolderError(
+                    f"not valid JSON ({exc})", path=path, line=number,
+                    hint="fix or remove only this line in a text editor; never delete "
+                         "decisions.jsonl, it holds your reviewers' work (other files can be "
+                         "re-created by the stage that writes them)") from exc
             if not isinstance(data, dict):
                 raise RunFolderError("each line must be a JSON object", path=path, line=number,
-                                     hint="the file was edited by hand; re-create it")
+                                     hint="the file was edited by hand; fix or remove this line")
             yield number, data
 
 

@@ -84,6 +84,12 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
                         f"{'...' if len(skipped) > 5 else ''}. precode reads "
                         f"{', '.join(ingest.SUPPORTED)}; a .qdpx goes through `precode import`.")
     for source in sources:
+        if source.turns and all(t.role == "interviewer" for t in source.turns):
+            warnings.append(
+                f"{source.name}: every turn is the interviewer's "
+                f"({', '.join(sorted({t.speaker for t in source.turns}))}), so nothing will be "
+                "coded. Are the participant's labels written as 'Name: text'? Or set "
+                "ingest.interviewer_names.")
         if all(t.speaker == "unknown" for t in source.turns) and source.text.count("\n") >= 5:
             warnings.append(
                 f"{source.name}: no speaker labels recognised, so all of it is coded as one "
@@ -122,6 +128,10 @@ def segment_stage(out: str | Path, config: Config | None = None,
     sources = run.sources()
     segments = segment_all(sources, options)
     seconds = time.perf_counter() - started
+    empty = sorted({s.name for s in sources} - {g.source_id for g in segments})
+    warnings = [f"{len(empty)} source(s) gave no segment to code ({', '.join(empty[:4])}"
+                f"{'...' if len(empty) > 4 else ''}): only interviewer turns or fragments"] \
+        if empty else []
     manifest["config"]["segment"] = config["segment"]
     counts = {"segments": len(segments)}
     run.record_stage(manifest, "segment", fp, seconds, **counts)
@@ -129,7 +139,7 @@ def segment_stage(out: str | Path, config: Config | None = None,
     run.drop(STALE_AFTER["segment"])
     run.write_jsonl("segments.jsonl", segments)
     run.write_manifest(manifest)
-    return StageResult("segment", False, seconds, counts)
+    return StageResult("segment", False, seconds, counts, warnings)
 
 
 def describe(result: StageResult) -> dict[str, Any]:
@@ -203,6 +213,7 @@ def suggest_stage(out: str | Path, config: Config | None = None,
             counts["suggestions"] += sum(1 for s in items if s.code_id)
             counts["segments_with_code"] += len({s.segment_id for s in items if s.code_id})
     counts["encoded"] = embedder.encoded
+    run.drop(STALE_AFTER["suggest"])  # figures and candidates made from the old suggestions
     seconds = time.perf_counter() - started
     manifest["config"]["embed"] = config["embed"]
     manifest["config"]["suggest"] = settings

@@ -289,6 +289,10 @@ def test_cli_reingest_removes_stale_outputs_but_keeps_decisions(tmp_path: Path,
     assert result.exit_code == 0, result.output
     assert not (out / "segments.jsonl").exists() and not (out / "suggestions.jsonl").exists()
     assert (out / "decisions.jsonl").read_text() == '{"keep": "me"}\n'
+    assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
+    (out / "evaluation.json").write_text("{}")
+    assert runner.invoke(app, ["suggest", str(out), "--threshold", "0.5"]).exit_code == 0
+    assert not (out / "evaluation.json").exists()  # figures of the old suggestions
 
 
 def test_cli_warns_about_skipped_files_and_missing_speaker_labels(tmp_path: Path) -> None:
@@ -317,3 +321,56 @@ def test_cli_suggest_in_chunks_writes_the_same_files(tmp_path: Path, sample_dir:
     monkeypatch.setattr(pipeline.stages, "SUGGEST_CHUNK", 7)
     assert runner.invoke(app, ["suggest", str(out), "--force", *sets]).exit_code == 0
     assert {n: (out / n).read_bytes() for n in whole} == whole
+
+
+def test_cli_changing_one_setting_keeps_the_runs_other_settings(tmp_path: Path,
+                                                                sample_dir: Path) -> None:
+    out = tmp_path / "run"
+    source = str(sample_dir / "p05_case_manager_community_center.txt")
+    assert runner.invoke(app, ["run", source, "--out", str(out), "--set", "embed.backend=tfidf",
+                               "--set", f"embed.cache_dir={tmp_path / 'c'}", "--set",
+                               "suggest.top_k=5", "--set", "segment.fragment_policy=keep"]
+                         ).exit_code == 0
+    assert runner.invoke(app, ["suggest", str(out), "--threshold", "0.2"]).exit_code == 0
+    assert runner.invoke(app, ["segment", str(out), "--unit", "turn"]).exit_code == 0
+    config = json.loads((out / "manifest.json").read_text())["config"]
+    assert config["embed"]["backend"] == "tfidf" and config["suggest"]["top_k"] == 5
+    assert config["suggest"]["threshold"] == 0.2
+    assert config["segment"] == {**config["segment"], "unit": "turn", "fragment_policy": "keep"}
+
+
+def test_cli_a_torn_last_decision_does_not_block_export(tmp_path: Path, sample_dir: Path) -> None:
+    """A crash mid-append leaves a torn last line: it is skipped, the rest is kept."""
+    out = tmp_path / "run"
+    source = str(sample_dir / "p05_case_manager_community_center.txt")
+    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    assert runner.invoke(app, ["run", source, "--out", str(out), *sets]).exit_code == 0
+    segment = _read(out / "segments.jsonl")[0]["id"]
+    good = json.dumps({"segment_id": segment, "code_id": "maintaining_hope", "verdict": "accept",
+                       "coder": "Ann", "timestamp": "2026-11-25T10:00:00", "note": ""})
+    (out / "decisions.jsonl").write_text(good + '\n{"segment_id": "p05', encoding="utf-8")
+    result = runner.invoke(app, ["export", str(out), "--out", str(tmp_path / "x.qdpx")])
+    assert result.exit_code == 0, result.output
+    assert "1 decisions" in result.output
+
+
+def test_cli_suggestions_csv_never_holds_a_live_formula(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "@home.txt").write_text(
+        'Interviewer: Tell me about recovery.\n\nNurse K: =HYPERLINK("http://x.example","x") '
+        "I have a client who hears voices but works every day.\n", encoding="utf-8")
+    out = tmp_path / "run"
+    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
+    import csv as csv_module
+
+    rows = list(csv_module.reader((out / "suggestions.csv").open(encoding="utf-8-sig")))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not any(cell.startswith(("=", "@", "+", "-")) for cell in cells)
+    assert any(cell.startswith("'=HYPERLINK") for cell in cells)
+    sheet = tmp_path / "review.csv"
+    assert runner.invoke(app, ["export", str(out), "--out", str(sheet)]).exit_code == 0
+    from pipeline.qdpx.sheet import read_sheet
+
+    assert read_sheet(sheet)[0].segment_id.startswith("@home.txt:")

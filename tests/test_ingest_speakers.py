@@ -360,3 +360,16 @@ def test_speakers_property_turns_round_trip(turns: list[tuple[str, list[str]]]) 
     for t in found:
         assert t.role == role_for(t.speaker, DEFAULT_INTERVIEWER_NAMES)
         assert text[t.start:t.end] == text[t.start:t.end].strip()
+
+
+def test_speakers_labels_with_a_note_in_parentheses_or_a_number_sign(tmp_path: Path) -> None:
+    source = _ingest(tmp_path, "Interviewer (Anna): How do you see recovery?\n"
+                               "P1 (Nurse): Recovery is possible for everyone I work with.\n"
+                               "Interviewer (Anna): Why?\n"
+                               "P1 (Nurse): I saw it many times.\n"
+                               "Participant #3: Me too.\nParticipant #3: Often.\n")
+    speakers = [(t.speaker, t.role) for t in source.turns]
+    assert speakers[:2] == [("Interviewer (Anna)", "interviewer"), ("P1 (Nurse)", "participant")]
+    assert ("Participant #3", "participant") in speakers
+    assert source.text[source.turns[1].start:source.turns[1].end] == \
+        "Recovery is possible for everyone I work with."

@@ -77,7 +77,7 @@ def review_command(
     manifest = RunFolder(run).manifest()
     resolved = manifest["config"]
     if config or set_:
-        fresh = load_config(config, list(set_ or []))
+        fresh = load_config(config, list(set_ or []), base=resolved)
         resolved = {**resolved, "embed": fresh["embed"], "suggest": fresh["suggest"]}
     with embedding_progress(False) as progress:
         data = load_review(run, resolved, codebook=codebook, model=model, progress=progress)

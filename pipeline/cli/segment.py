@@ -30,7 +30,7 @@ def segment_command(
 
     Example: precode segment runs/demo --unit sentence
     """
-    from pipeline.cli import stdout
+    from pipeline.cli import stderr, stdout
 
     folder = RunFolder(run)
     manifest = folder.manifest()
@@ -39,10 +39,13 @@ def segment_command(
         overrides.append(f"segment.unit={unit}")
     if include_interviewer is not None:
         overrides.append(f"segment.include_interviewer={str(include_interviewer).lower()}")
-    resolved = load_config(config, overrides) if (config or overrides) else None
+    resolved = load_config(config, overrides, base=manifest["config"]) \
+        if (config or overrides) else None
     if resolved is not None:
         resolved = {**manifest["config"], "segment": resolved["segment"]}
     result = segment_stage(run, resolved, force=force)
+    for warning in result.warnings:
+        stderr.print(f"[yellow]Warning:[/] {warning}")
     if quiet:
         return
     if result.skipped:

@@ -51,7 +51,7 @@ def suggest_command(
         overrides.append(f"embed.backend={backend}")
     resolved = manifest["config"]
     if config or overrides:
-        fresh = load_config(config, overrides)
+        fresh = load_config(config, overrides, base=resolved)
         resolved = {**resolved, "embed": fresh["embed"], "suggest": fresh["suggest"]}
     with embedding_progress(quiet) as progress:
         result = suggest_stage(run, resolved, codebook=codebook, model=model, force=force,

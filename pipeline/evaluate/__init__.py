@@ -149,6 +149,15 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
                                          else None], segments_in(all_segments, wanted))
     if isinstance(gold_set, ReviewGold):
         gold_set = gold_set.within(segments)
+    if target.kind == "decisions":
+        # Only what the reviewer decided on: an unreviewed segment is not "no code".
+        decided = decision_side(read_decisions(run, all_segments, book), target.name,
+                                run.file("decisions.jsonl")).labels
+        segments = [s for s in segments if s.id in decided]
+        if not segments:
+            raise RunFolderError(
+                "no segment of the evaluated sources has a review decision yet", path=run.path,
+                hint=f"review some first: precode review {run.path} --coder NAME")
     if not segments:
         raise RunFolderError("the evaluated sources have no segments", path=run.path,
                              hint="segment the run again (`precode segment RUN --force`)")
@@ -314,11 +323,8 @@ def _machine(run: RunFolder, manifest: dict[str, Any], target: Against,
     decisions = read_decisions(run, all_segments, book)
     labels = decision_side(decisions, target.name, run.file("decisions.jsonl")).labels
     reviewed = sum(1 for s in segments if s.id in labels)
-    if reviewed < len(segments):
-        warnings.append(f"{len(segments) - reviewed} of {len(segments)} evaluated segments have "
-                        "no review decision; they count as uncoded")
     return labels, None, {"reviewed_segments": reviewed,
-                          "note": "segments without a decision count as carrying no code"}
+                          "note": "only segments with a review decision are evaluated"}
 
 
 def _trained_on(manifest: dict[str, Any], evaluated: set[str]) -> list[str]:

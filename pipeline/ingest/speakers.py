@@ -20,8 +20,10 @@ from pipeline.model import Turn
 
 _TS = r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?(?!\d)"
 _TS_WRAPPED = rf"(?:\[{_TS}\]|\({_TS}\)|{_TS})"
-_WORD = r"[^\W_][\w.'\-]*"  # checked by _is_label: capitalized words, at least one letter
-_LATIN_LABEL = rf"{_WORD}(?:[ ]{_WORD}){{0,3}}"
+_WORD = r"(?:[^\W_]|\#)[\w.'\-\#]*"  # checked by _is_label: capitalized, a letter somewhere
+# An optional note in parentheses after the name: "P1 (Nurse)", "Interviewer (Anna)".
+_NOTE = r"(?:[ ]\((?=[^)\n]*[^\W\d_])[^()\n]{1,24}\))"
+_LATIN_LABEL = rf"{_WORD}(?:[ ]{_WORD}){{0,3}}{_NOTE}?"
 _CJK_LABEL = r"[\u3400-\u9fff\uf900-\ufaff][\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]{0,7}"
 _LABEL = rf"(?:{_LATIN_LABEL}|{_CJK_LABEL})"
 _EMPH = r"(?:\*\*|__)?"
@@ -75,7 +77,7 @@ def role_for(speaker: str, interviewer_names: Iterable[str]) -> str:
     """`interviewer` when the label is (or starts with) an interviewer name, else `participant`."""
     if speaker == "unknown":
         return "unknown"
-    label = speaker.strip().casefold()
+    label = _PAREN.sub("", speaker).strip().casefold()  # "Interviewer (Anna)" -> interviewer
     for name in interviewer_names:
         key = name.strip().casefold()
         if label == key:
@@ -104,11 +106,16 @@ class _Candidate:
 
 def _is_label(label: str) -> bool:
     """A speaker name: short, has a letter, and every word capitalized (or a CJK name)."""
-    if len(label) > MAX_LABEL_CHARS or not any(ch.isalpha() for ch in label):
+    name = _PAREN.sub("", label).strip()
+    if len(name) > MAX_LABEL_CHARS or not any(ch.isalpha() for ch in name):
         return False
-    if _CJK_START.match(label):
+    if _CJK_START.match(name):
         return True
-    return all(word[0].isupper() or word[0].isdigit() for word in label.split())
+    return all(word[0].isupper() or word[0].isdigit() or word[0] == "#"
+               for word in name.split())
+
+
+_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 _CJK_START = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -47,6 +47,7 @@ from pipeline.errors import (
 from pipeline.model import Codebook
 from pipeline.qdpx.runview import ExportResult, RunView, SuggestionLine, confirmed, load_run
 from pipeline.runs import atomic_write
+from pipeline.suggest.output import FORMULA_START, safe_cell
 
 COLUMNS = ("segment_id", "source", "start", "end", "speaker", "role", "text", "codes",
            "code_names", "scores", "top_score", "confirmed", "accept", "reject", "relabel",
@@ -54,7 +55,6 @@ COLUMNS = ("segment_id", "source", "start", "end", "speaker", "role", "text", "c
 REVIEW_COLUMNS = ("accept", "reject", "relabel", "coder", "note")
 ALL_SUGGESTED = ("x", "all", "*")
 _SPLIT = re.compile(r"[;,\s]+")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,12 @@ def export_sheet(run: str | Path, out: Path, fmt: str, include: str = "both",
 
 
 def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
+    return safe_cell(value)
+
+
+def _unescape(value: str) -> str:
+    """Undo `safe_cell` for a cell read back (an id that began with a formula character)."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
 
 
 def _write_csv(rows: list[dict[str, Any]], out: Path) -> None:
@@ -234,7 +237,7 @@ def read_sheet(path: str | Path, codebook: Codebook | None = None) -> list[Sheet
                                                       "or the codebook")
         marked = tuple(key for key in ("accept", "reject")
                        if any(c.lower() in ALL_SUGGESTED for c in _SPLIT.split(row[key])))
-        out.append(SheetRow(number, row["segment_id"], suggested, lists["accept"],
+        out.append(SheetRow(number, _unescape(row["segment_id"]), suggested, lists["accept"],
                             lists["reject"], lists["relabel"], row["coder"], row["note"],
                             marked))
     return out

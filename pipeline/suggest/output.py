@@ -18,6 +18,18 @@ import numpy as np
 
 from pipeline.model import Evidence, Segment, Source, Suggestion
 
+# A cell starting with one of these is a formula to Excel and LibreOffice: a transcript line
+# "=HYPERLINK(...)" must stay text. A leading apostrophe makes it text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A spreadsheet cell that is never run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 FIELDS = ("source", "segment_id", "start", "end", "speaker", "role", "text", "code", "score",
           "rank", "method", "evidence")
 
@@ -97,8 +109,8 @@ def write_csv_rows(fh, scored: Scored, sources: Sequence[Source], top_k: int = 3
     for i, order in enumerate(ranked(scored, top_k)):
         seg = scored.segments[i]
         passing = [scored.code_ids[j] for j in order if scored.proba[i, j] >= threshold]
-        row: list[object] = [names[seg.source_id], seg.id, seg.speaker, seg.text,
-                             "; ".join(passing)]
+        row: list[object] = [safe_cell(names[seg.source_id]), safe_cell(seg.id),
+                             safe_cell(seg.speaker), safe_cell(seg.text), "; ".join(passing)]
         for j in order:
             row += [scored.code_ids[j], f"{scored.proba[i, j]:.3f}"]
         writer.writerow(row)
