@@ -17,6 +17,11 @@ from tests.conftest import ROOT
 runner = CliRunner()
 
 
+def _fast(cache: Path) -> list[str]:
+    """Options for a quick run: the model-free embedder and a private cache."""
+    return ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={cache}"]
+
+
 def _commands() -> list[list[str]]:
     """Every command path, e.g. ['ingest'], ['codebook', 'validate']."""
     out: list[list[str]] = []
@@ -106,8 +111,7 @@ def test_cli_ingest_and_segment_the_sample_corpus(tmp_path: Path, sample_dir: Pa
 
 def test_cli_run_writes_the_suggestion_contract(tmp_path: Path, sample_dir: Path) -> None:
     out = tmp_path / "run"
-    args = ["run", str(sample_dir), "--out", str(out), "--set", "embed.backend=tfidf",
-            "--set", f"embed.cache_dir={tmp_path / 'cache'}"]
+    args = ["run", str(sample_dir), "--out", str(out), *_fast(tmp_path / "cache")]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     rows = _read(out / "suggestions.jsonl")
@@ -126,7 +130,7 @@ def test_cli_run_writes_the_suggestion_contract(tmp_path: Path, sample_dir: Path
 
 def test_cli_train_then_suggest_with_the_model(tmp_path: Path, sample_dir: Path) -> None:
     out = tmp_path / "run"
-    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    sets = _fast(tmp_path / 'c')
     assert runner.invoke(app, ["run", str(sample_dir), "--out", str(out), *sets]).exit_code == 0
     model = tmp_path / "models" / "m"
     result = runner.invoke(app, ["train", str(out), "--gold",
@@ -227,7 +231,7 @@ def test_cli_unknown_config_key_and_old_run_folder(tmp_path: Path, sample_dir: P
 def test_cli_suggest_with_a_missing_model_or_empty_codebook(tmp_path: Path,
                                                             sample_dir: Path) -> None:
     out = tmp_path / "run"
-    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    sets = _fast(tmp_path / 'c')
     runner.invoke(app, ["ingest", str(sample_dir / "p01_nurse_day_ward.txt"), "--out", str(out)])
     runner.invoke(app, ["segment", str(out)])
     _assert_clean_error(runner.invoke(app, ["suggest", str(out), "--model",
@@ -256,7 +260,7 @@ def test_cli_run_checks_everything_before_changing_the_run(tmp_path: Path,
     corpus.mkdir()
     (corpus / "a.txt").write_bytes((sample_dir / "p01_nurse_day_ward.txt").read_bytes())
     out = tmp_path / "run"
-    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    sets = _fast(tmp_path / 'c')
     assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     (corpus / "b.txt").write_bytes((sample_dir / "p05_case_manager_community_center.txt")
@@ -280,7 +284,7 @@ def test_cli_reingest_removes_stale_outputs_but_keeps_decisions(tmp_path: Path,
     corpus.mkdir()
     (corpus / "a.txt").write_bytes((sample_dir / "p01_nurse_day_ward.txt").read_bytes())
     out = tmp_path / "run"
-    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    sets = _fast(tmp_path / 'c')
     assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
     (out / "decisions.jsonl").write_text('{"keep": "me"}\n')
     (corpus / "b.txt").write_text("Interviewer: Hello?\n\nNurse K: Hi, I work nights on the "
@@ -314,7 +318,7 @@ def test_cli_suggest_in_chunks_writes_the_same_files(tmp_path: Path, sample_dir:
     import pipeline.stages
 
     out = tmp_path / "run"
-    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    sets = _fast(tmp_path / 'c')
     source = str(sample_dir / "p05_case_manager_community_center.txt")
     assert runner.invoke(app, ["run", source, "--out", str(out), *sets]).exit_code == 0
     whole = {n: (out / n).read_bytes() for n in ("suggestions.jsonl", "suggestions.csv")}
@@ -327,10 +331,9 @@ def test_cli_changing_one_setting_keeps_the_runs_other_settings(tmp_path: Path,
                                                                 sample_dir: Path) -> None:
     out = tmp_path / "run"
     source = str(sample_dir / "p05_case_manager_community_center.txt")
-    assert runner.invoke(app, ["run", source, "--out", str(out), "--set", "embed.backend=tfidf",
-                               "--set", f"embed.cache_dir={tmp_path / 'c'}", "--set",
-                               "suggest.top_k=5", "--set", "segment.fragment_policy=keep"]
-                         ).exit_code == 0
+    assert runner.invoke(app, ["run", source, "--out", str(out), *_fast(tmp_path / "c"),
+                               "--set", "suggest.top_k=5", "--set",
+                               "segment.fragment_policy=keep"]).exit_code == 0
     assert runner.invoke(app, ["suggest", str(out), "--threshold", "0.2"]).exit_code == 0
     assert runner.invoke(app, ["segment", str(out), "--unit", "turn"]).exit_code == 0
     config = json.loads((out / "manifest.json").read_text())["config"]
@@ -343,7 +346,7 @@ def test_cli_a_torn_last_decision_does_not_block_export(tmp_path: Path, sample_d
     """A crash mid-append leaves a torn last line: it is skipped, the rest is kept."""
     out = tmp_path / "run"
     source = str(sample_dir / "p05_case_manager_community_center.txt")
-    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    sets = _fast(tmp_path / 'c')
     assert runner.invoke(app, ["run", source, "--out", str(out), *sets]).exit_code == 0
     segment = _read(out / "segments.jsonl")[0]["id"]
     good = json.dumps({"segment_id": segment, "code_id": "maintaining_hope", "verdict": "accept",
@@ -361,7 +364,7 @@ def test_cli_suggestions_csv_never_holds_a_live_formula(tmp_path: Path) -> None:
         'Interviewer: Tell me about recovery.\n\nNurse K: =HYPERLINK("http://x.example","x") '
         "I have a client who hears voices but works every day.\n", encoding="utf-8")
     out = tmp_path / "run"
-    sets = ["--set", "embed.backend=tfidf", "--set", f"embed.cache_dir={tmp_path / 'c'}"]
+    sets = _fast(tmp_path / 'c')
     assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
     import csv as csv_module
 

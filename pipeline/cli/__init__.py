@@ -6,16 +6,24 @@ a traceback and the process exits with status 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from pipeline.errors import PrecodeError
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)
+
+
+def warn(messages: Iterable[str]) -> None:
+    """Print warnings on stderr; their text (file names, quotes) is never read as markup."""
+    for message in messages:
+        stderr.print(f"[yellow]Warning:[/] {escape(message)}")
 
 
 class _PrecodeGroup(TyperGroup):
@@ -41,30 +49,35 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pipeline.cli import codebook, evaluate, ingest, run, segment, suggest, train
+    from pipeline.cli import (
+        codebook,
+        discover,
+        evaluate,
+        export,
+        import_qdpx,
+        ingest,
+        model,
+        report,
+        review,
+        run,
+        segment,
+        suggest,
+        train,
+    )
 
     app.command("run")(run.run_command)
     app.command("ingest")(ingest.ingest_command)
     app.command("segment")(segment.segment_command)
     app.command("suggest")(suggest.suggest_command)
     app.command("train")(train.train_command)
+    app.command("review")(review.review_command)
     app.command("evaluate")(evaluate.evaluate_command)
-    app.add_typer(codebook.app, name="codebook")
-    from pipeline.cli import export, import_qdpx
-
     app.command("export")(export.export_command)
     app.command("import")(import_qdpx.import_command)
-    from pipeline.cli import discover, report
-
     app.command("discover")(discover.discover_command)
     app.command("report")(report.report_command)
-    from pipeline.cli import review
-
-    app.command("review")(review.review_command)
-    from pipeline.cli import model
-
+    app.add_typer(codebook.app, name="codebook")
     app.add_typer(model.app, name="model")
-
 
 _register()
 

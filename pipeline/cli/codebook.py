@@ -103,7 +103,7 @@ def import_command(
     """
     import dataclasses
 
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
     from pipeline.codebook import codebook_to_yaml
     from pipeline.qdpx.import_ import read_codebook_file
     from pipeline.runs import atomic_write
@@ -111,8 +111,7 @@ def import_command(
     codebook, warnings = read_codebook_file(path)
     codebook = dataclasses.replace(codebook, name=name or codebook.name,
                                    version=version or codebook.version)
-    for warning in warnings:
-        stderr.print(f"[yellow]Warning:[/] {warning}")
+    warn(warnings)
     with atomic_write(out) as fh:
         fh.write(codebook_to_yaml(codebook))
     stdout.print(f"Wrote {out}: {len(codebook.themes)} themes, "

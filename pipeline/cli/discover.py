@@ -30,7 +30,7 @@ def discover_command(
 
     Example: precode discover runs/demo --set discover.max_candidates=10
     """
-    from pipeline.cli import stdout
+    from pipeline.cli import stdout, warn
 
     result = discover(run, discover_settings(config, set_ or []))
     written = write_discovery(run, result)
@@ -47,8 +47,7 @@ def discover_command(
                  f"{len(result.candidates)} candidates hold {c['in_candidates']}.")
     for note in result.notes[1:]:
         stdout.print(f"  [dim]{escape(note)}[/]")
-    for warning in result.warnings:
-        stdout.print(f"[yellow]Warning:[/] {escape(warning)}")
+    warn(result.warnings)
     for cand in result.candidates:
         stdout.print()
         speakers = ", ".join(f"{s['speaker']} ({s['segments']})" for s in cand.speakers[:4])

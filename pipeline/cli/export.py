@@ -35,15 +35,14 @@ def export_command(
 
     Example: precode export runs/demo --out demo.qdpx --include both --min-score 0.5
     """
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
     from pipeline.errors import PrecodeError
 
     if out.exists() and not force:
         raise PrecodeError("the file already exists (a filled-in review sheet would be lost)",
                            path=out, hint="choose another --out, or add --force to overwrite it")
     result = export_run(run, out, fmt, include=include, min_score=min_score)
-    for warning in result.warnings:
-        stderr.print(f"[yellow]Warning:[/] {warning}")
+    warn(result.warnings)
     if not quiet:
         counts = ", ".join(f"{value} {key}" for key, value in result.counts.items())
         stdout.print(f"Wrote {result.path} ({result.format}): {counts}.")

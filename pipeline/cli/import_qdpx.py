@@ -30,12 +30,11 @@ def import_command(
 
     Example: precode import coded.qdpx --out runs/coded
     """
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
 
     resolved = load_config(config, list(set_ or []))
     result = import_qdpx(path, out, resolved, segment=segment)
-    for warning in result.warnings:
-        stderr.print(f"[yellow]Warning:[/] {warning}")
+    warn(result.warnings)
     if not quiet:
         counts = ", ".join(f"{value} {key}" for key, value in result.counts.items())
         stdout.print(f"Imported {path} into {out} in {result.seconds:.2f}s: {counts}.")

@@ -34,15 +34,14 @@ def ingest_command(
 
     Example: precode ingest data/sample --participants data/sample/participants.csv --out runs/demo
     """
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
 
     overrides = list(set_ or [])
     if encoding:
         overrides.append(f"ingest.encoding={encoding}")
     resolved = load_config(config, overrides)
     result = ingest_stage(paths, out, resolved, participants=participants, force=force)
-    for warning in result.warnings:
-        stderr.print(f"[yellow]Warning:[/] {warning}")
+    warn(result.warnings)
     if quiet:
         return
     if result.skipped:

@@ -30,15 +30,14 @@ def report_command(
 
     Example: precode report runs/demo --quotes 5
     """
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
     from pipeline.report import report_settings, write_report
 
     overrides = list(set_ or [])
     if quotes is not None:
         overrides.append(f"report.quotes_per_code={quotes}")
     result = write_report(run, report_settings(config, overrides), out)
-    for warning in result.warnings:
-        stderr.print(f"[yellow]Warning:[/] {escape(warning)}")
+    warn(result.warnings)
     if quiet:
         return
     stdout.print(f"Sections: {', '.join(result.sections)}.")

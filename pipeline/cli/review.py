@@ -57,15 +57,14 @@ def review_command(
 
     Example: precode review runs/demo --coder A --retrain-every 25
     """
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
     from pipeline.cli.progress import embedding_progress
     from pipeline.review import ORDERS, ReviewFilter, ReviewSession, import_sheet, load_review
     from pipeline.review.terminal import review_loop
 
     if from_sheet is not None:
         result = import_sheet(run, from_sheet, coder, codebook=codebook)
-        for warning in result.warnings:
-            stderr.print(f"[yellow]Warning:[/] {warning}", markup=True, highlight=False)
+        warn(result.warnings)
         stdout.print(f"Read {result.rows} rows of {from_sheet}: {result.decided} with a "
                      f"decision by {coder} ({result.unchanged} already in the log), "
                      f"{result.empty} without one. Appended {result.appended} decision(s) "

@@ -43,7 +43,7 @@ def run_command(
 
     Example: precode run data/sample --out runs/demo --participants data/sample/participants.csv
     """
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
     from pipeline.cli.progress import embedding_progress
 
     overrides = list(set_ or [])
@@ -57,8 +57,7 @@ def run_command(
     with embedding_progress(quiet) as progress:
         results = run_pipeline(inputs, out, resolved, codebook=codebook, model=model,
                                participants=participants, force=force, progress=progress)
-    for warning in (w for r in results for w in r.warnings):
-        stderr.print(f"[yellow]Warning:[/] {warning}")
+    warn(w for r in results for w in r.warnings)
     if quiet:
         return
     for r in results:

@@ -30,7 +30,7 @@ def segment_command(
 
     Example: precode segment runs/demo --unit sentence
     """
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
 
     folder = RunFolder(run)
     manifest = folder.manifest()
@@ -44,8 +44,7 @@ def segment_command(
     if resolved is not None:
         resolved = {**manifest["config"], "segment": resolved["segment"]}
     result = segment_stage(run, resolved, force=force)
-    for warning in result.warnings:
-        stderr.print(f"[yellow]Warning:[/] {warning}")
+    warn(result.warnings)
     if quiet:
         return
     if result.skipped:

@@ -38,7 +38,7 @@ def suggest_command(
 
     Example: precode suggest runs/demo --model models/recovery --threshold 0.4
     """
-    from pipeline.cli import stderr, stdout
+    from pipeline.cli import stdout, warn
     from pipeline.cli.progress import embedding_progress
 
     manifest = RunFolder(run).manifest()
@@ -56,8 +56,7 @@ def suggest_command(
     with embedding_progress(quiet) as progress:
         result = suggest_stage(run, resolved, codebook=codebook, model=model, force=force,
                                progress=progress)
-    for warning in result.warnings:
-        stderr.print(f"[yellow]Warning:[/] {warning}")
+    warn(result.warnings)
     if quiet:
         return
     if result.skipped:
