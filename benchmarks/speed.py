@@ -1,36 +1,44 @@
-"""Pipeline speed on a synthetic corpus: per-stage throughput, peak memory, overhead vs encode.
+"""Pipeline speed and memory at corpus scale: per-stage throughput, peak RSS, fp32 vs int8.
 
-Builds a deterministic corpus of interview transcripts (sentences recombined from the English
-sample transcripts, each made unique), runs ingest -> segment -> suggest with a cold embedding
-cache, re-runs suggest with a warm cache, and encodes the same texts with a bare
-`SentenceTransformer.encode` in the same process for comparison.
+Writes a deterministic synthetic corpus (sentences recombined from the English sample
+transcripts, each made unique by a client's name and a number, so nothing is a cache hit by
+accident), then runs the stages as a user would, each as its own `precode` process, and
+measures each one's wall time and peak resident memory (from the kernel, via wait4):
 
-    python benchmarks/speed.py [--transcripts 200] [--turns 40] [--int8]
+    precode ingest CORPUS --out RUN --jobs J
+    precode segment RUN --jobs J
+    precode suggest RUN --backend B          (cold embedding cache)
+    precode suggest RUN --backend B --force  (warm cache: scoring only)
 
-With --int8, the same texts are also encoded by the onnx-int8 backend (export excluded from
-the timing), and the fp32/int8 throughput ratio is printed.
+With --interrupt-after S, the cold suggest is interrupted (SIGINT, as Ctrl-C) after S seconds
+and started again: the second process must encode only what the first had not finished.
+
+Then, in this process, the same sample of the corpus' texts is encoded by the fp32 PyTorch
+model and by the int8 ONNX export (export time excluded), for throughput and cosine.
+
+    python benchmarks/speed.py --segments 100000 --backend onnx-int8 --jobs 2
+    python benchmarks/speed.py --segments 5000 --interrupt-after 10
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
-import resource
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import ingest  # noqa: E402
-from pipeline.config import load_config  # noqa: E402
-from pipeline.embed import make_embedder  # noqa: E402
-from pipeline.runs import RunFolder  # noqa: E402
 from pipeline.segment import sentence_spans  # noqa: E402
-from pipeline.stages import ingest_stage, segment_stage, suggest_stage  # noqa: E402
-from pipeline.suggest.context import context_texts  # noqa: E402
 
 NAMES = ["Lin", "Chen", "Wang", "Huang", "Chang", "Liu", "Tsai", "Yang", "Hsu", "Kuo"]
 
@@ -45,93 +53,181 @@ def sentences_from_sample() -> tuple[list[str], list[str]]:
             text = source.text[turn.start:turn.end]
             target = questions if turn.role == "interviewer" else answers
             target.extend(text[s:e] for s, e in sentence_spans(text, "en"))
+    answers = [a for a in answers if len(a) >= 30]  # never a fragment the segmenter merges
     return answers, questions
 
 
-def write_corpus(folder: Path, transcripts: int, turns: int, seed: int = 7) -> None:
+def write_corpus(folder: Path, segments: int, turns: int, seed: int = 7) -> int:
+    """Transcripts of `turns` participant turns (2-4 sentences each) until `segments`
+    participant sentences are written; returns the number of transcripts."""
     rng = random.Random(seed)
     answers, questions = sentences_from_sample()
     folder.mkdir(parents=True, exist_ok=True)
-    for t in range(transcripts):
+    written, t = 0, 0
+    while written < segments:
         lines = []
         for k in range(turns):
-            q = rng.choice(questions)
-            lines.append(f"Interviewer: {q}\n")
-            picked = rng.sample(answers, rng.randint(2, 4))
-            # A client's name and a number make each sentence unique across the corpus.
+            if written >= segments:
+                break
+            lines.append(f"Interviewer: {rng.choice(questions)}\n")
+            picked = rng.sample(answers, min(rng.randint(2, 4), segments - written))
             body = " ".join(f"{s.rstrip('.')} (client {rng.choice(NAMES)} {t}-{k}-{i})."
                             for i, s in enumerate(picked))
-            lines.append(f"P{t:03d}: {body}\n")
-        (folder / f"interview_{t:03d}.txt").write_text("\n".join(lines), encoding="utf-8")
+            lines.append(f"P{t:04d}: {body}\n")
+            written += len(picked)
+        (folder / f"interview_{t:04d}.txt").write_text("\n".join(lines), encoding="utf-8")
+        t += 1
+    return t
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    peak_rss_mb: float
+    status: int
+
+
+def run_step(name: str, args: list[str], env: dict[str, str],
+             interrupt_after: float | None = None) -> Step:
+    """Run `precode ARGS` in a child process; its wall time and peak RSS (wait4)."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "pipeline", *args, "--quiet"], env=env,
+                             cwd=ROOT)
+    if interrupt_after is not None:
+        try:
+            child.wait(timeout=interrupt_after)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGINT)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    code = child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    if code != 0 and interrupt_after is None:
+        raise SystemExit(f"`precode {' '.join(args)}` failed with status {code}")
+    return Step(name, seconds, usage.ru_maxrss / 1024, code)
+
+
+def manifest_stage(run: Path, stage: str) -> dict[str, object]:
+    import json
+    data: dict[str, dict[str, dict[str, object]]] = json.loads(
+        (run / "manifest.json").read_text(encoding="utf-8"))
+    return data["stages"][stage]
+
+
+def compare_backends(run: Path, count: int, batch_size: int, cache: Path) -> dict[str, float]:
+    """fp32 PyTorch vs int8 ONNX on the same texts from the corpus, in this process."""
+    import numpy as np
+
+    from pipeline.config import load_config
+    from pipeline.embed import make_embedder
+    from pipeline.runs import RunFolder
+
+    folder = RunFolder(run)
+    texts, turns = [], set()
+    by_id = {s.id: s for s in folder.iter_sources()}
+    for segment in folder.iter_segments():
+        source = by_id[segment.source_id]
+        turn = source.turns[segment.turn_index]
+        texts.append(segment.text)
+        turns.add(source.text[turn.start:turn.end])
+    rng = random.Random(11)
+    # The mix a run embeds: about three segments to one turn.
+    sample = rng.sample(texts, min(count * 3 // 4, len(texts)))
+    sample += rng.sample(sorted(turns), min(count - len(sample), len(turns)))
+    config = load_config(overrides=[f"embed.cache_dir={cache}"])
+    fp32 = make_embedder(dict(config["embed"], cache_dir=None)).inner
+    int8 = make_embedder(dict(config["embed"], backend="onnx-int8")).inner
+    model = fp32.load()  # type: ignore[attr-defined]
+    int8.prepare()  # type: ignore[attr-defined]
+    model.encode(sample[:64])
+    int8.encode(sample[:64])
+    timings: dict[str, float] = {}
+    vectors = {}
+    for name, encode in (("fp32", lambda: model.encode(sample, batch_size=batch_size,
+                                                       normalize_embeddings=True,
+                                                       show_progress_bar=False)),
+                         ("int8", lambda: int8.encode(sample))):
+        t0 = time.perf_counter()
+        vectors[name] = np.asarray(encode())
+        timings[name] = time.perf_counter() - t0
+    cosine = (vectors["fp32"] * vectors["int8"]).sum(axis=1)
+    print(f"\nfp32 vs int8 on the same {len(sample):,} texts of the corpus (in process, "
+          f"batch {batch_size}):")
+    for name, seconds in timings.items():
+        print(f"  {name:<5} {len(sample) / seconds:8,.0f} texts/s")
+    print(f"  int8 / fp32 throughput: {timings['fp32'] / timings['int8']:.2f}x; "
+          f"mean cosine {cosine.mean():.4f} (min {cosine.min():.3f})")
+    return {name: len(sample) / seconds for name, seconds in timings.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transcripts", type=int, default=200)
+    parser.add_argument("--segments", type=int, default=10_000,
+                        help="participant sentences in the corpus (about the segments coded)")
     parser.add_argument("--turns", type=int, default=40, help="participant turns per transcript")
-    parser.add_argument("--int8", action="store_true", help="also time the onnx-int8 backend")
+    parser.add_argument("--backend", default="onnx-int8",
+                        help="embedding backend of the pipeline run")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes for ingest and segment")
+    parser.add_argument("--compare", type=int, default=2000,
+                        help="texts for the fp32/int8 comparison (0: skip it)")
+    parser.add_argument("--interrupt-after", type=float, default=None, metavar="SECONDS",
+                        help="interrupt the cold suggest after this long, then resume it")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work in this folder and keep it (default: a temporary folder)")
     args = parser.parse_args()
-    import os
 
-    print(f"cores: {os.cpu_count()}, transcripts: {args.transcripts}")
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus, run, cache = Path(tmp) / "corpus", Path(tmp) / "run", Path(tmp) / "cache"
-        write_corpus(corpus, args.transcripts, args.turns)
-        config = load_config(overrides=[f"embed.cache_dir={cache}"])
-        timings = {}
-        start = time.perf_counter()
-        r = ingest_stage([corpus], run, config)
-        timings["ingest"] = time.perf_counter() - start
-        t0 = time.perf_counter()
-        r = segment_stage(run, config)
-        timings["segment"] = time.perf_counter() - t0
-        n = r.counts["segments"]
-        t0 = time.perf_counter()
-        r = suggest_stage(run, config)
-        timings["suggest (embed + score)"] = time.perf_counter() - t0
-        total = time.perf_counter() - start
-        encoded = r.counts["encoded"]
-        rss_run = peak_rss_mb()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="precode-speed-"))
+    corpus, run, cache = work / "corpus", work / "run", work / "cache"
+    for path in (corpus, run, cache):
+        shutil.rmtree(path, ignore_errors=True)
+    env = dict(os.environ, PRECODE_CACHE=str(cache))
+    try:
+        transcripts = write_corpus(corpus, args.segments, args.turns)
+        print(f"cores: {os.cpu_count()}; corpus: {transcripts} transcripts; backend "
+              f"{args.backend}; jobs {args.jobs}")
+        if args.backend == "onnx-int8":  # the one-time export is not part of the run
+            run_step("model prepare", ["model", "prepare"], env)
+        steps = [
+            run_step("ingest", ["ingest", str(corpus), "--out", str(run), "--jobs",
+                                str(args.jobs)], env),
+            run_step("segment", ["segment", str(run), "--jobs", str(args.jobs)], env),
+        ]
+        segments = int(manifest_stage(run, "segment")["segments"])  # type: ignore[call-overload]
+        suggest = ["suggest", str(run), "--backend", args.backend]
+        if args.interrupt_after is not None:
+            first = run_step("suggest (interrupted)", suggest, env, args.interrupt_after)
+            cached = sum(p.stat().st_size // 65 for p in cache.glob("*/keys.txt"))  # 64 hex + \n
+            print(f"suggest interrupted after {first.seconds:.1f} s (exit status "
+                  f"{first.status}); {cached:,} texts were in the cache")
+            steps.append(first)
+        steps.append(run_step("suggest (cold cache)", suggest, env))
+        encoded = int(manifest_stage(run, "suggest")["encoded"])  # type: ignore[call-overload]
+        if args.interrupt_after is not None:
+            print(f"resumed: that run encoded {encoded:,} texts, the rest came from the cache")
+        steps.append(run_step("suggest (warm cache)", [*suggest, "--force"], env))
 
-        t0 = time.perf_counter()
-        suggest_stage(run, config, force=True)
-        cached = time.perf_counter() - t0
-
-        # Bare encode of exactly the texts the run embedded, model already loaded.
-        folder = RunFolder(run)
-        texts = context_texts(folder.segments(), folder.sources(), "turn")
-        distinct = list(dict.fromkeys(texts.segment + [t for t in texts.turn + texts.question
-                                                       if t.strip()]))
-        embedder = make_embedder(dict(config["embed"], cache_dir=None))
-        model = embedder.inner.load()  # type: ignore[attr-defined]
-        model.encode(distinct[:64])
-        t0 = time.perf_counter()
-        model.encode(distinct, batch_size=config["embed"]["batch_size"], show_progress_bar=False)
-        bare = time.perf_counter() - t0
-        int8 = None
-        if args.int8:
-            quantized = make_embedder(dict(config["embed"], backend="onnx-int8")).inner
-            quantized.prepare()  # type: ignore[attr-defined]
-            quantized.encode(distinct[:64])
-            t0 = time.perf_counter()
-            quantized.encode(distinct)
-            int8 = time.perf_counter() - t0
-
-    print(f"segments: {n}; texts embedded by the run: {encoded} (bare encode: {len(distinct)})")
-    for stage, seconds in timings.items():
-        print(f"  {stage:<26} {seconds:8.1f} s   {n / seconds:10,.0f} segments/s")
-    print(f"  {'whole run':<26} {total:8.1f} s   {n / total:10,.0f} segments/s")
-    print(f"bare model.encode of the same texts: {bare:.1f} s; whole run / bare = "
-          f"{total / bare:.2f}")
-    print(f"cached re-run of suggest: {cached:.1f} s ({total / cached:.0f}x faster than the run)")
-    print(f"peak RSS: {rss_run:.0f} MB during the run")
-    if int8 is not None:
-        print(f"fp32 PyTorch encode: {len(distinct) / bare:,.0f} texts/s; int8 ONNX: "
-              f"{len(distinct) / int8:,.0f} texts/s ({bare / int8:.2f}x)")
+        print(f"\n{segments:,} segments; each stage is one `precode` process (includes "
+              "its start-up, about 2-4 s)")
+        print(f"  {'stage':<24} {'seconds':>9} {'segments/s':>11} {'peak RSS':>10}")
+        for step in steps:
+            print(f"  {step.name:<24} {step.seconds:9.1f} {segments / step.seconds:11,.0f} "
+                  f"{step.peak_rss_mb:7,.0f} MB")
+        pipeline_steps = [s for s in steps if s.name != "suggest (warm cache)"]
+        total = sum(s.seconds for s in pipeline_steps)
+        print(f"  {'whole run':<24} {total:9.1f} {segments / total:11,.0f} "
+              f"{max(s.peak_rss_mb for s in pipeline_steps):7,.0f} MB (peak of any stage)")
+        if args.compare:
+            rates = compare_backends(run, args.compare, 64, cache)
+            bare = rates["int8" if args.backend == "onnx-int8" else "fp32"]
+            cold = next(s for s in steps if s.name == "suggest (cold cache)")
+            if args.backend != "tfidf" and args.interrupt_after is None:
+                print(f"  the run's suggest stage: {encoded / cold.seconds:,.0f} texts/s "
+                      f"embedded and scored, {encoded / cold.seconds / bare:.0%} of the bare "
+                      "encode rate above")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,13 @@ class PrecodeError(Exception):
         self.line = line
         self.hint = hint
         super().__init__(self.render())
+        self.path = str(path) if path is not None else None  # ImportError.__init__ resets it
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from the keyword arguments, so an error raised in a worker process (`--jobs`)
+        # reaches the CLI with its path, line and hint intact.
+        return (_rebuild, (type(self), self.message, self.path, self.line, self.hint),
+                dict(self.__dict__))
 
     def render(self) -> str:
         where = ""
@@ -33,6 +40,11 @@ class PrecodeError(Exception):
         if self.hint:
             text += f"\n  How to fix: {self.hint}"
         return text
+
+
+def _rebuild(cls: type[PrecodeError], message: str, path: str | None, line: int | None,
+             hint: str | None) -> PrecodeError:
+    return cls(message, path=path, line=line, hint=hint)
 
 
 class InputNotFoundError(PrecodeError, FileNotFoundError):

@@ -14,11 +14,12 @@ import os
 import platform
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from pipeline.errors import RunFolderError
 from pipeline.model import Record, Segment, Source
@@ -90,20 +91,107 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                if not line.endswith("\n"):  # only the last line can lack its newline
-                    return
-                raise RunFolderError(
-                    f"not valid JSON ({exc})", path=path, line=number,
-                    hint="fix or remove only this line in a text editor; never delete "
-                         "decisions.jsonl, it holds your reviewers' work (other files can be "
-                         "re-created by the stage that writes them)") from exc
-            if not isinstance(data, dict):
-                raise RunFolderError("each line must be a JSON object", path=path, line=number,
-                                     hint="the file was edited by hand; fix or remove this line")
+            data = _json_object(path, number, line)
+            if data is None:
+                return
             yield number, data
+
+
+def _json_object(path: Path, number: int, line: str) -> dict[str, Any] | None:
+    """The object on one line of a JSON-lines file; None for a torn last line."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        if not line.endswith("\n"):  # only the last line can lack its newline
+            return None
+        raise RunFolderError(
+            f"not valid JSON ({exc})", path=path, line=number,
+            hint="fix or remove only this line in a text editor; never delete "
+                 "decisions.jsonl, it holds your reviewers' work (other files can be "
+                 "re-created by the stage that writes them)") from exc
+    if not isinstance(data, dict):
+        raise RunFolderError("each line must be a JSON object", path=path, line=number,
+                             hint="the file was edited by hand; fix or remove this line")
+    return data
+
+
+def _record(cls: type[R], data: dict[str, Any], path: Path, number: int) -> R:
+    try:
+        return cls.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise RunFolderError(f"cannot read this line ({exc})", path=path, line=number,
+                             hint="the file was edited or written by another "
+                                  "version; re-run the stage that writes it") from exc
+
+
+class SourceIndex:
+    """Where each source's line starts in sources.jsonl, so a stage reads one source at a time.
+
+    Built in one pass, it holds per source only an offset, a name and a language, whatever the
+    size of the texts. `get` keeps the last few sources read: segments come grouped by source,
+    but any order is read correctly. Use it as a context manager (it keeps the file open).
+    """
+
+    def __init__(self, path: Path, cache_size: int = 4) -> None:
+        self.path = path
+        self.cache_size = cache_size
+        self.offsets: dict[str, tuple[int, int]] = {}  # id -> (byte offset, line number)
+        self.names: dict[str, str] = {}
+        self.languages: dict[str, str] = {}
+        self._cache: OrderedDict[str, Source] = OrderedDict()
+        self._fh: BinaryIO | None = None
+        offset = 0
+        with path.open("rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                start, offset = offset, offset + len(raw)
+                line = raw.decode("utf-8")
+                if not line.strip():
+                    continue
+                data = _json_object(path, number, line)
+                if data is None:
+                    break
+                source = _record(Source, data, path, number)
+                self.offsets[source.id] = (start, number)
+                self.names[source.id] = source.name
+                self.languages[source.id] = source.language
+
+    def __enter__(self) -> SourceIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __contains__(self, source_id: object) -> bool:
+        return source_id in self.offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def get(self, source_id: str) -> Source:
+        """The source with this id, read from its line (KeyError when there is none)."""
+        cached = self._cache.get(source_id)
+        if cached is not None:
+            self._cache.move_to_end(source_id)
+            return cached
+        offset, number = self.offsets[source_id]
+        if self._fh is None:
+            self._fh = self.path.open("rb")
+        self._fh.seek(offset)
+        line = self._fh.readline().decode("utf-8")
+        data = _json_object(self.path, number, line)
+        if data is None:
+            raise RunFolderError("this line changed while it was being read", path=self.path,
+                                 line=number, hint="run the stage again")
+        source = _record(Source, data, self.path, number)
+        self._cache[source_id] = source
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return source
 
 
 class RunFolder:
@@ -182,19 +270,15 @@ class RunFolder:
         return count
 
     def read_jsonl(self, name: str, cls: type[R]) -> list[R]:
+        return list(self.iter_jsonl(name, cls))
+
+    def iter_jsonl(self, name: str, cls: type[R]) -> Iterator[R]:
+        """The records of a JSON-lines file one at a time (checks the file exists at once)."""
         path = self.file(name)
         if not path.exists():
             raise RunFolderError(f"{name} is missing", path=self.path,
                                  hint="run the earlier stages first (see `precode --help`)")
-        out = []
-        for number, data in json_lines(path):
-            try:
-                out.append(cls.from_dict(data))
-            except (TypeError, ValueError) as exc:
-                raise RunFolderError(f"cannot read this line ({exc})", path=path, line=number,
-                                     hint="the file was edited or written by another "
-                                          "version; re-run the stage that writes it") from exc
-        return out
+        return (_record(cls, data, path, number) for number, data in json_lines(path))
 
     def drop(self, names: Iterable[str]) -> list[str]:
         """Remove outputs made stale by an earlier stage; returns the names removed."""
@@ -211,3 +295,18 @@ class RunFolder:
 
     def segments(self) -> list[Segment]:
         return self.read_jsonl("segments.jsonl", Segment)
+
+    def iter_sources(self) -> Iterator[Source]:
+        """Sources one at a time: a stage's memory does not grow with the corpus."""
+        return self.iter_jsonl("sources.jsonl", Source)
+
+    def iter_segments(self) -> Iterator[Segment]:
+        return self.iter_jsonl("segments.jsonl", Segment)
+
+    def source_index(self, cache_size: int = 4) -> SourceIndex:
+        """An index of sources.jsonl, to read the sources a batch of segments needs."""
+        path = self.file("sources.jsonl")
+        if not path.exists():
+            raise RunFolderError("sources.jsonl is missing", path=self.path,
+                                 hint="run the earlier stages first (see `precode --help`)")
+        return SourceIndex(path, cache_size)

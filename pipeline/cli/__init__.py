@@ -1,7 +1,7 @@
 """The `precode` command line: a thin layer that parses arguments and calls plain functions.
 
 One module per command. Errors a user can cause are `PrecodeError`s: they are printed without
-a traceback and the process exits with status 2.
+a traceback and the process exits with status 2. Ctrl-C prints one line and exits with 130.
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ def warn(messages: Iterable[str]) -> None:
         stderr.print(f"[yellow]Warning:[/] {escape(message)}")
 
 
+INTERRUPTED = ("Interrupted. Finished embedding batches are cached; run the same command "
+               "again to resume.")
+
+
 class _PrecodeGroup(TyperGroup):
-    """Turns a `PrecodeError` anywhere below into a clean message and exit status 2."""
+    """Turns a `PrecodeError` anywhere below into a clean message and exit status 2, and
+    Ctrl-C into one line and status 130 (stages write nothing half-done, so it is safe)."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -35,6 +40,9 @@ class _PrecodeGroup(TyperGroup):
         except PrecodeError as exc:
             stderr.print(f"[bold red]Error:[/] {exc.render()}", markup=True, highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            stderr.print(INTERRUPTED, markup=False, highlight=False)
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(

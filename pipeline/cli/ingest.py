@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipeline.cli.options import ConfigOption, ForceOption, QuietOption, SetOption
+from pipeline.cli.options import (
+    ConfigOption,
+    ForceOption,
+    JobsOption,
+    QuietOption,
+    SetOption,
+)
 from pipeline.config import load_config
 from pipeline.runs import RunFolder
 from pipeline.stages import ingest_stage
@@ -25,6 +31,7 @@ def ingest_command(
     config: ConfigOption = None,
     set_: SetOption = None,
     force: ForceOption = False,
+    jobs: JobsOption = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Read transcripts (.txt .md .docx .vtt .srt) into RUN/sources.jsonl.
@@ -40,7 +47,8 @@ def ingest_command(
     if encoding:
         overrides.append(f"ingest.encoding={encoding}")
     resolved = load_config(config, overrides)
-    result = ingest_stage(paths, out, resolved, participants=participants, force=force)
+    result = ingest_stage(paths, out, resolved, participants=participants, force=force,
+                          jobs=jobs)
     warn(result.warnings)
     if quiet:
         return
@@ -50,7 +58,7 @@ def ingest_command(
     table = Table(title=f"Ingested into {out}", show_lines=False)
     for column in ("source", "format", "encoding", "lang", "turns", "speakers (role)"):
         table.add_column(column)
-    for source in RunFolder(out).sources():
+    for source in RunFolder(out).iter_sources():
         speakers: dict[str, str] = {}
         for turn in source.turns:
             speakers.setdefault(turn.speaker, turn.role)

@@ -28,3 +28,9 @@ BackendOption = Annotated[
     str | None,
     typer.Option(help="Embedding backend: sentence-transformers, onnx-int8 or tfidf."),
 ]
+JobsOption = Annotated[
+    int,
+    typer.Option("--jobs", "-j", min=0,
+                 help="Worker processes that read and segment transcripts at once (0: one per "
+                      "CPU). The output is the same whatever the number."),
+]

@@ -9,7 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 
 @contextmanager
-def embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+def embedding_progress(quiet: bool, label: str = "Embedding"
+                       ) -> Iterator[Callable[[int, int], None] | None]:
     from pipeline.cli import stderr
 
     if quiet or not stderr.is_terminal:
@@ -18,7 +19,7 @@ def embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | Non
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
                   transient=True) as bar:
-        task = bar.add_task("Embedding", total=None)
+        task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)

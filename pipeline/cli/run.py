@@ -11,6 +11,7 @@ from pipeline.cli.options import (
     BackendOption,
     ConfigOption,
     ForceOption,
+    JobsOption,
     ModelOption,
     QuietOption,
     SetOption,
@@ -34,12 +35,14 @@ def run_command(
     config: ConfigOption = None,
     set_: SetOption = None,
     force: ForceOption = False,
+    jobs: JobsOption = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Run the pipeline: ingest, segment, embed and suggest codes.
 
-    Stages whose inputs and settings did not change are skipped, so re-running is cheap.
-    Writes RUN/suggestions.jsonl (one line per suggested code) and RUN/suggestions.csv.
+    Stages whose inputs and settings did not change are skipped, so re-running is cheap, and
+    an interrupted run (Ctrl-C) resumes where it stopped: embeddings already computed are
+    cached. Writes RUN/suggestions.jsonl (one line per suggested code) and RUN/suggestions.csv.
 
     Example: precode run data/sample --out runs/demo --participants data/sample/participants.csv
     """
@@ -54,9 +57,10 @@ def run_command(
     if backend:
         overrides.append(f"embed.backend={backend}")
     resolved = load_config(config, overrides)
-    with embedding_progress(quiet) as progress:
+    with embedding_progress(quiet, "Suggesting (segments)") as progress:
         results = run_pipeline(inputs, out, resolved, codebook=codebook, model=model,
-                               participants=participants, force=force, progress=progress)
+                               participants=participants, force=force, progress=progress,
+                               jobs=jobs)
     warn(w for r in results for w in r.warnings)
     if quiet:
         return

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.options import ConfigOption, ForceOption, QuietOption, SetOption
+from pipeline.cli.options import (
+    ConfigOption,
+    ForceOption,
+    JobsOption,
+    QuietOption,
+    SetOption,
+)
 from pipeline.config import load_config
 from pipeline.runs import RunFolder
 from pipeline.stages import segment_stage
@@ -22,13 +28,14 @@ def segment_command(
     config: ConfigOption = None,
     set_: SetOption = None,
     force: ForceOption = False,
+    jobs: JobsOption = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Cut the run's sources into segments (RUN/segments.jsonl).
 
     Interviewer turns are kept as context but not coded unless --include-interviewer.
 
-    Example: precode segment runs/demo --unit sentence
+    Example: precode segment runs/demo --unit sentence --jobs 4
     """
     from pipeline.cli import stdout, warn
 
@@ -43,7 +50,7 @@ def segment_command(
         if (config or overrides) else None
     if resolved is not None:
         resolved = {**manifest["config"], "segment": resolved["segment"]}
-    result = segment_stage(run, resolved, force=force)
+    result = segment_stage(run, resolved, force=force, jobs=jobs)
     warn(result.warnings)
     if quiet:
         return

@@ -53,7 +53,7 @@ def suggest_command(
     if config or overrides:
         fresh = load_config(config, overrides, base=resolved)
         resolved = {**resolved, "embed": fresh["embed"], "suggest": fresh["suggest"]}
-    with embedding_progress(quiet) as progress:
+    with embedding_progress(quiet, "Suggesting (segments)") as progress:
         result = suggest_stage(run, resolved, codebook=codebook, model=model, force=force,
                                progress=progress)
     warn(result.warnings)

@@ -29,7 +29,7 @@ from pipeline.embed.offline import ensure_offline
 from pipeline.embed.sentence import _PACKAGED, _model_digest, resolve_model_path
 from pipeline.errors import MissingDependencyError, ModelError
 
-EXPORT_VERSION = 2  # bump when the export recipe changes: old exports are then rebuilt
+EXPORT_VERSION = 3  # bump when the export recipe changes: old exports are then rebuilt
 
 
 def _require_onnxruntime() -> Any:
@@ -117,7 +117,10 @@ class OnnxInt8Embedder(Embedder):
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from sentence_transformers import SentenceTransformer
 
-        st = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
+        # Eager attention exports as plain MatMul/Softmax, which onnxruntime runs faster than
+        # the masked scaled-dot-product graph the default (sdpa) attention exports to.
+        st = SentenceTransformer(str(self._path), device="cpu", local_files_only=True,
+                                 model_kwargs={"attn_implementation": "eager"})
         first: Any = st[0]
         transformer = first.auto_model.eval()
         tokenizer = first.tokenizer

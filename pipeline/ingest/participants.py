@@ -5,28 +5,100 @@ or both, plus attribute columns (profession, organization, years of experience..
 a speaker go to `source.metadata["speakers"][speaker]`; rows without one describe the whole
 source (`source.metadata["attributes"]`). Rows that match no source are reported, not dropped
 silently.
+
+`Participants` reads the table once and is applied to one source at a time, so ingest can
+stream a large corpus; `attach_participants` does the same for a list of sources.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import InputNotFoundError, MetadataError
 from pipeline.model import Source
 
 
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    source: str
+    speaker: str
+    values: dict[str, str]
+
+
+class Participants:
+    """The participants table, applied source by source; `unmatched()` after the last one.
+
+    `names` are the names of every source that will be applied, in order, known before any is
+    read: a `source` key matches a name or its stem, the last source having it winning.
+    """
+
+    def __init__(self, path: str | Path, names: Iterable[str]) -> None:
+        self.path = Path(path)
+        self.rows = _read_rows(self.path)
+        by_name: dict[str, str] = {}
+        for name in names:
+            by_name[name] = name
+            by_name[PurePosixPath(name).stem] = name
+        # Row indexes by the source they name, or by speaker for rows naming no source, so
+        # applying the table to one source does not scan every row.
+        self._for_name: dict[str, list[int]] = {}
+        self._for_speaker: dict[str, list[int]] = {}
+        for index, row in enumerate(self.rows):
+            if row.source:
+                if row.source in by_name:
+                    self._for_name.setdefault(by_name[row.source], []).append(index)
+            else:
+                self._for_speaker.setdefault(row.speaker, []).append(index)
+        self.matched: set[int] = set()
+
+    def apply(self, source: Source) -> Source:
+        """`source` with the metadata of the rows that match it (later rows win)."""
+        speakers = {t.speaker for t in source.turns}
+        candidates = set(self._for_name.get(source.name, ()))
+        for speaker in speakers:
+            candidates.update(self._for_speaker.get(speaker, ()))
+        attached: dict[str, object] = {}
+        for index in sorted(candidates):
+            row = self.rows[index]
+            if row.speaker and row.speaker not in speakers:
+                continue
+            self.matched.add(index)
+            if row.speaker:
+                named: dict[str, dict[str, str]] = attached.setdefault("speakers", {})  # type: ignore[assignment]
+                named[row.speaker] = row.values
+            else:
+                attached["attributes"] = row.values
+        if not attached:
+            return source
+        return dataclasses.replace(source, metadata={**source.metadata, **attached})
+
+    def unmatched(self) -> list[str]:
+        """Warnings for the rows that matched none of the sources applied so far."""
+        return [f"{self.path}, line {row.line}: matches no ingested source"
+                f" (source={row.source or '-'}, speaker={row.speaker or '-'}); skipped"
+                for index, row in enumerate(self.rows) if index not in self.matched]
+
+
 def attach_participants(sources: list[Source], path: str | Path) -> tuple[list[Source], list[str]]:
     """Sources with metadata attached, and warnings for rows that matched nothing."""
-    path = Path(path)
+    table = Participants(path, [s.name for s in sources])
+    out = [table.apply(s) for s in sources]
+    return out, table.unmatched()
+
+
+def _read_rows(path: Path) -> list[_Row]:
     if not path.exists():
         raise InputNotFoundError("no such participants file", path=path,
                                  hint="check the path given to --participants")
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
-            rows = list(reader)
+            raw = list(reader)
             columns = [c.strip() for c in (reader.fieldnames or [])]
     except UnicodeDecodeError as exc:
         raise MetadataError("the participants file is not UTF-8", path=path,
@@ -40,38 +112,12 @@ def attach_participants(sources: list[Source], path: str | Path) -> tuple[list[S
     if not attributes:
         raise MetadataError("the participants file has no attribute columns", path=path, line=1,
                             hint="add columns such as profession, organization, years_experience")
-
-    by_name = {}
-    for s in sources:
-        by_name[s.name] = s.id
-        by_name[PurePosixPath(s.name).stem] = s.id
-    speakers_of = {s.id: {t.speaker for t in s.turns} for s in sources}
-    attached: dict[str, dict[str, object]] = {s.id: {} for s in sources}
-    warnings: list[str] = []
-    for number, row in enumerate(rows, 2):
+    rows = []
+    for number, row in enumerate(raw, 2):
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-        values = {a: row.get(a, "") for a in attributes}
         source_key, speaker = row.get("source", ""), row.get("speaker", "")
         if not source_key and not speaker:
             raise MetadataError("row has neither a source nor a speaker", path=path, line=number,
                                 hint="fill in the source (file name) or speaker column")
-        if source_key:
-            targets = [by_name[source_key]] if source_key in by_name else []
-        else:
-            targets = [sid for sid, names in speakers_of.items() if speaker in names]
-        if speaker:
-            targets = [sid for sid in targets if speaker in speakers_of[sid]]
-        if not targets:
-            warnings.append(f"{path}, line {number}: matches no ingested source"
-                            f" (source={source_key or '-'}, speaker={speaker or '-'}); skipped")
-            continue
-        for sid in targets:
-            meta = attached[sid]
-            if speaker:
-                speakers: dict[str, dict[str, str]] = meta.setdefault("speakers", {})  # type: ignore[assignment]
-                speakers[speaker] = values
-            else:
-                meta["attributes"] = values
-    out = [dataclasses.replace(s, metadata={**s.metadata, **attached[s.id]}) if attached[s.id]
-           else s for s in sources]
-    return out, warnings
+        rows.append(_Row(number, source_key, speaker, {a: row.get(a, "") for a in attributes}))
+    return rows

@@ -56,7 +56,10 @@ class Scorer:
             self.predict, self.explain = head.head.predict_proba, head.evidence
 
     def score(self, segments: Sequence[Segment], sources: Sequence[Source]) -> Scored:
-        """Calibrated scores for every code, and evidence for each segment's top codes."""
+        """Calibrated scores for every code, and evidence for each segment's top codes.
+
+        `sources` must hold the segments' own sources; others are not needed.
+        """
         if not segments:
             return Scored([], self.code_ids, np.zeros((0, len(self.code_ids))), {}, self.method)
         vectors = segment_vectors(segments, sources, self.embedder, self.settings)

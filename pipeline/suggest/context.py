@@ -25,7 +25,10 @@ class ContextTexts:
 
 def context_texts(segments: Sequence[Segment], sources: Sequence[Source],
                   mode: str = "turn") -> ContextTexts:
-    """The texts to embed for each segment: itself, its context, the preceding question."""
+    """The texts to embed for each segment: itself, its context, the preceding question.
+
+    `sources` need only hold the segments' own sources (a streamed run passes no others).
+    """
     by_id = {s.id: s for s in sources}
     turns, questions = [], []
     for seg in segments:
