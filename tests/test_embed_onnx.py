@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -51,3 +52,25 @@ def test_embed_onnx_int8_matches_fp32_on_a_fixed_set(tmp_path: Path, sample_dir:
     again = make_embedder(config["embed"])
     np.testing.assert_allclose(again.encode([segments[0].text])[0], int8[0], atol=1e-5)
     assert (export / "model.int8.onnx").stat().st_mtime == before
+
+
+def test_embed_onnx_int8_vector_does_not_depend_on_its_batch(tmp_path: Path) -> None:
+    """Activations are quantized per token, so a text gets the same vector alone, batched
+    with a long text, or anywhere in a batch: what the embedding cache and resuming rely on
+    (with one scale per batch, the first text moved by up to 0.04 per coordinate)."""
+    config = load_config(overrides=["embed.backend=onnx-int8",
+                                    f"embed.cache_dir={tmp_path / 'cache'}"])
+    embedder = make_embedder(config["embed"]).inner
+    texts = ["I felt heard for the first time.",
+             "We met every week at the clubhouse and talked about work, money and the long "
+             "road back to a flat of my own after months on the ward, and about the people "
+             "who stayed with me when I could not stay with myself. " * 3,
+             "Peer workers know the way because they walked it."]
+    alone = [embedder.encode([t])[0] for t in texts]
+    together = embedder.encode(texts)
+    reversed_ = embedder.encode(texts[::-1])[::-1]
+    for i in range(len(texts)):
+        np.testing.assert_allclose(together[i], alone[i], atol=1e-5)
+        np.testing.assert_allclose(reversed_[i], alone[i], atol=1e-5)
+    info = json.loads(next((tmp_path / "cache").glob("onnx-int8-*/info.json")).read_text())
+    assert info["per_token_quantized_inputs"] == 24  # 6 layers x (qkv, out, ffn in, ffn out)

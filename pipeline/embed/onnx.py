@@ -1,8 +1,9 @@
 """A quantized ONNX backend: the configured sentence-transformers model, int8, onnxruntime.
 
 The transformer is exported once from the local model files (`precode model prepare`, or on
-first use) with `torch.onnx.export`, then its matrix multiplications are quantized to int8
-per channel with onnxruntime's dynamic quantization. Pooling and normalization follow the
+first use) with `torch.onnx.export`, then its matrix multiplications are quantized to int8:
+weights per channel, activations per token (`pipeline.embed.quantize`), so a text's vector
+does not depend on the texts it is batched with. Pooling and normalization follow the
 model's own sentence-transformers config (`modules.json`, `1_Pooling/config.json`), and the
 tokenizer is the model's own, so the vectors approximate the fp32 model's closely (checked
 by a test: mean cosine >= 0.98). Nothing is downloaded.
@@ -13,7 +14,6 @@ Needs the `onnx` extra: `pip install 'precode[onnx]'` (onnxruntime and onnx).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -26,10 +26,11 @@ import numpy as np
 
 from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.embed.offline import ensure_offline
+from pipeline.embed.quantize import quantize
 from pipeline.embed.sentence import _PACKAGED, _model_digest, resolve_model_path
 from pipeline.errors import MissingDependencyError, ModelError
 
-EXPORT_VERSION = 3  # bump when the export recipe changes: old exports are then rebuilt
+EXPORT_VERSION = 4  # bump when the export recipe changes: old exports are then rebuilt
 
 
 def _require_onnxruntime() -> Any:
@@ -114,7 +115,6 @@ class OnnxInt8Embedder(Embedder):
         _require_onnxruntime()
         ensure_offline()
         import torch
-        from onnxruntime.quantization import QuantType, quantize_dynamic
         from sentence_transformers import SentenceTransformer
 
         # Eager attention exports as plain MatMul/Softmax, which onnxruntime runs faster than
@@ -148,21 +148,13 @@ class OnnxInt8Embedder(Embedder):
                                   str(fp32), input_names=names,
                                   output_names=["last_hidden_state"], dynamic_axes=axes,
                                   opset_version=17, dynamo=False)
-            root = logging.getLogger()
-            level = root.level
-            root.setLevel(logging.ERROR)  # the quantizer's advice goes to the root logger
-            try:
-                quantize_dynamic(str(fp32), str(work / "model.int8.onnx"),
-                                 weight_type=QuantType.QInt8, per_channel=True,
-                                 op_types_to_quantize=["MatMul"],
-                                 extra_options={"MatMulConstBOnly": True})
-            finally:
-                root.setLevel(level)
+            per_token = quantize(fp32, work / "model.int8.onnx")
             fp32.unlink()
             tokenizer.save_pretrained(str(work / "tokenizer"))
             (work / "info.json").write_text(json.dumps({
                 "source": str(self._path), "digest": self._digest, "inputs": names,
                 "export_version": EXPORT_VERSION, "torch": torch.__version__,
+                "per_token_quantized_inputs": per_token,
             }, indent=2) + "\n")
             if self.export_dir.exists():
                 shutil.rmtree(self.export_dir)
