@@ -30,6 +30,7 @@ from pipeline.embed.quantize import quantize
 from pipeline.embed.sentence import _PACKAGED, _model_digest, resolve_model_path
 from pipeline.errors import MissingDependencyError, ModelError
 
+ATTENTION_TOKENS = 128  # batches of longer texts get fewer rows (see encode)
 EXPORT_VERSION = 4  # bump when the export recipe changes: old exports are then rebuilt
 
 
@@ -174,6 +175,8 @@ class OnnxInt8Embedder(Embedder):
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads or os.cpu_count() or 1
+        # Input shapes change with every batch: a memory pattern per shape only adds memory.
+        options.enable_mem_pattern = False
         self._session = ort.InferenceSession(str(model_file), options,
                                              providers=["CPUExecutionProvider"])
         self._inputs = json.loads((self.export_dir / "info.json").read_text())["inputs"]
@@ -186,11 +189,23 @@ class OnnxInt8Embedder(Embedder):
         self._load()
         pooling = self._pooling()
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        for begin in range(0, len(texts), self.batch_size):
-            idx = order[begin:begin + self.batch_size]
+        # Batches sorted by token length, and capped so that rows * tokens^2 (attention's
+        # memory) stays under what batch_size rows of ATTENTION_TOKENS tokens need: onnxruntime
+        # keeps its arena at the largest batch it ever ran, so one batch of long texts would
+        # otherwise set the process' memory for good (and a larger corpus meets longer ones).
+        limit = self._seq_length()
+        lengths = [len(ids) for ids in self._tokenizer(
+            list(texts), truncation=True, max_length=limit)["input_ids"]]
+        order = np.argsort(lengths, kind="stable")
+        budget = self.batch_size * ATTENTION_TOKENS ** 2
+        begin = 0
+        while begin < len(texts):
+            longest = lengths[order[min(begin + self.batch_size, len(texts)) - 1]]
+            rows = max(1, min(self.batch_size, budget // max(longest, 1) ** 2))
+            idx = order[begin:begin + rows]
+            begin += rows
             batch = self._tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                    max_length=self._seq_length(), return_tensors="np")
+                                    max_length=limit, return_tensors="np")
             feed = {n: batch[n].astype(np.int64) for n in self._inputs}
             hidden = self._session.run(None, feed)[0]
             out[idx] = _pool(hidden, batch["attention_mask"], pooling)
