@@ -254,14 +254,20 @@ def test_cli_export_refuses_to_overwrite_a_file(tmp_path: Path, sample_dir: Path
     assert sheet.read_text(encoding="utf-8") == "my notes\n"
 
 
-def test_cli_run_checks_everything_before_changing_the_run(tmp_path: Path,
-                                                           sample_dir: Path) -> None:
+def _one_source_run(tmp_path: Path, sample_dir: Path) -> tuple[Path, Path, list[str]]:
+    """A corpus folder holding p01 and a finished fast run of it: (corpus, run, options)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_bytes((sample_dir / "p01_nurse_day_ward.txt").read_bytes())
     out = tmp_path / "run"
-    sets = _fast(tmp_path / 'c')
+    sets = _fast(tmp_path / "c")
     assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
+    return corpus, out, sets
+
+
+def test_cli_run_checks_everything_before_changing_the_run(tmp_path: Path,
+                                                           sample_dir: Path) -> None:
+    corpus, out, sets = _one_source_run(tmp_path, sample_dir)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     (corpus / "b.txt").write_bytes((sample_dir / "p05_case_manager_community_center.txt")
                                    .read_bytes())
@@ -280,12 +286,7 @@ def test_cli_run_checks_everything_before_changing_the_run(tmp_path: Path,
 
 def test_cli_reingest_removes_stale_outputs_but_keeps_decisions(tmp_path: Path,
                                                                 sample_dir: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "a.txt").write_bytes((sample_dir / "p01_nurse_day_ward.txt").read_bytes())
-    out = tmp_path / "run"
-    sets = _fast(tmp_path / 'c')
-    assert runner.invoke(app, ["run", str(corpus), "--out", str(out), *sets]).exit_code == 0
+    corpus, out, sets = _one_source_run(tmp_path, sample_dir)
     (out / "decisions.jsonl").write_text('{"keep": "me"}\n')
     (corpus / "b.txt").write_text("Interviewer: Hello?\n\nNurse K: Hi, I work nights on the "
                                   "ward and I have a lot to say about recovery.\n")
