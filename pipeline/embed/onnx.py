@@ -60,6 +60,7 @@ class OnnxInt8Embedder(Embedder):
                                   "model files, or use the packaged default")
         self._path: Path = path
         self._digest = _model_digest(self._path)
+        self._configs: dict[str, Any] = {}
         self._session: Any = None
         self._tokenizer: Any = None
         if model.lower() in _PACKAGED:
@@ -80,18 +81,18 @@ class OnnxInt8Embedder(Embedder):
         return self.export_root / f"onnx-int8-v{EXPORT_VERSION}-{self._digest}"
 
     # -- the model's own settings -------------------------------------------------------------
-    def _json(self, relative: str) -> dict[str, Any]:
-        path = self._path / relative
-        if not path.exists():
-            return {}
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return data
+    def _json(self, relative: str) -> Any:
+        """A config file of the model folder ({} if absent), read once: encode asks often."""
+        if relative not in self._configs:
+            path = self._path / relative
+            self._configs[relative] = json.loads(path.read_text(encoding="utf-8")) \
+                if path.exists() else {}
+        return self._configs[relative]
 
     def _pooling(self) -> dict[str, Any]:
-        modules = json.loads((self._path / "modules.json").read_text()) \
-            if (self._path / "modules.json").exists() else []
+        modules = self._json("modules.json") or []
         folder = next((m["path"] for m in modules if m["type"].endswith("Pooling")), "1_Pooling")
-        pooling = self._json(f"{folder}/config.json")
+        pooling: dict[str, Any] = self._json(f"{folder}/config.json")
         if not pooling:
             raise ModelError("the model folder has no pooling config", path=self._path,
                              hint="the onnx-int8 backend needs a sentence-transformers model")
@@ -194,8 +195,8 @@ class OnnxInt8Embedder(Embedder):
         # keeps its arena at the largest batch it ever ran, so one batch of long texts would
         # otherwise set the process' memory for good (and a larger corpus meets longer ones).
         limit = self._seq_length()
-        lengths = [len(ids) for ids in self._tokenizer(
-            list(texts), truncation=True, max_length=limit)["input_ids"]]
+        tokens = self._tokenizer(list(texts), truncation=True, max_length=limit)
+        lengths = [len(ids) for ids in tokens["input_ids"]]
         order = np.argsort(lengths, kind="stable")
         budget = self.batch_size * ATTENTION_TOKENS ** 2
         begin = 0
@@ -204,8 +205,8 @@ class OnnxInt8Embedder(Embedder):
             rows = max(1, min(self.batch_size, budget // max(longest, 1) ** 2))
             idx = order[begin:begin + rows]
             begin += rows
-            batch = self._tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                    max_length=limit, return_tensors="np")
+            batch = self._tokenizer.pad({k: [tokens[k][i] for i in idx] for k in tokens},
+                                        return_tensors="np")
             feed = {n: batch[n].astype(np.int64) for n in self._inputs}
             hidden = self._session.run(None, feed)[0]
             out[idx] = _pool(hidden, batch["attention_mask"], pooling)
