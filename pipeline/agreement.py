@@ -22,6 +22,11 @@ Conventions shared by all functions:
 * Where a coefficient is mathematically undefined, chiefly when the expected (chance)
   disagreement is zero because the data show no variation (for example both coders used a
   single category only), the function returns ``math.nan``, never a silent 0 or 1.
+
+Coefficients for coders' own spans on a text (Krippendorff's unitizing family, as ATLAS.ti
+reports it, and his 1995/2004 coefficient) live in :mod:`pipeline.unitizing` and are
+re-exported here: ``u_alpha``, ``binary_u_alpha``, ``cu_alpha``, ``global_cu_alpha``,
+``value_u_alpha``, ``unitizing_alpha`` and ``unitizing_alpha_1995``.
 """
 
 from __future__ import annotations
@@ -29,23 +34,41 @@ from __future__ import annotations
 import math
 import numbers
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from pipeline.errors import AgreementInputError
+from pipeline.unitizing import (
+    binary_u_alpha,
+    cu_alpha,
+    global_cu_alpha,
+    iter_spans,
+    u_alpha,
+    unitizing_alpha,
+    unitizing_alpha_1995,
+    validate_length,
+    validate_offsets,
+    value_u_alpha,
+)
 
 __all__ = [
+    "binary_u_alpha",
     "brennan_prediger",
     "cohen_kappa",
+    "cu_alpha",
     "fleiss_kappa",
+    "global_cu_alpha",
     "gwet_ac1",
     "krippendorff_alpha",
     "nvivo_kappa",
     "percent_agreement",
     "scott_pi",
+    "u_alpha",
     "unitizing_alpha",
+    "unitizing_alpha_1995",
+    "value_u_alpha",
 ]
 
 Weights = Literal["linear", "quadratic"]
@@ -275,78 +298,8 @@ def brennan_prediger(
 
 
 # --------------------------------------------------------------------------------------------
-# Spans on a text
+# Spans on a text (the unitizing coefficients live in pipeline.unitizing, re-exported here)
 # --------------------------------------------------------------------------------------------
-
-
-def unitizing_alpha(
-    spans_by_coder: Mapping[Any, Iterable[Sequence[Any]]],
-    length: int,
-    label: Hashable | None = None,
-) -> float:
-    """Krippendorff's alpha for unitized text: coders' own spans on a common continuum.
-
-    ``spans_by_coder`` maps each coder to a list of half-open ``(start, end, label)`` spans on
-    a text of ``length`` characters (``0 <= start < end <= length``). A coder who marked
-    nothing must still appear, with an empty list: absence of coding is data.
-
-    **Variant implemented.** The binary coefficient for one category, ``|cu-alpha`` in the
-    notation of Krippendorff, Mathet, Bouvry & Widlöcher (2016), "On the reliability of
-    unitizing textual continua: Further developments", *Quality & Quantity* 50:2347-2364 (the
-    family of coefficients ATLAS.ti's intercoder agreement tool reports), in that paper's
-    coincidence-matrix formulation. Krippendorff's earlier definition (1995, "On the
-    reliability of unitizing continuous data", *Sociological Methodology* 25:47-76; *Content
-    Analysis*, 2nd ed., 2004), which scores overlapping units by squared differences of their
-    boundaries, gives different values and is not implemented. For a label ``c``, each coder's
-    continuum is split into *units* (their spans of ``c``) and *gaps* (everything else,
-    including spans of other labels). With ``m`` coders:
-
-    * observed coincidences ``l_xy = 1/(m - 1) * sum over ordered coder pairs (i, j), i != j,
-      of the number of characters that coder i put in x and coder j in y`` (x, y in {c, gap});
-    * ``N = m * length``, ``n_c`` and ``n_gap`` the row totals;
-    * expected coincidences ``e_xy = N (n_x n_y - [x = y] S_x) / (N^2 - S_c - S_gap)``, where
-      ``S_c`` is the sum of the *squared* lengths of all coders' units (a unit cannot pair with
-      itself) and ``S_gap`` is the total gap length: **gaps are irrelevant matter, not units,
-      so each uncoded character counts as a unit of length 1**;
-    * ``alpha = 1 - (l_c,gap + l_gap,c) / (e_c,gap + e_gap,c)``.
-
-    So observed disagreement is the character-level mismatch, while expected disagreement
-    accounts for the size of the units coders chose; when every unit is one character long the
-    coefficient equals :func:`krippendorff_alpha` (nominal) over characters.
-
-    Spans of the same label by the same coder that overlap are merged into one unit; spans
-    that merely touch (``end == next start``) stay separate units. ``label=X`` returns the
-    coefficient for X (``math.nan`` if nobody used X or everybody coded the whole text as X).
-    ``label=None`` pools the labels used by any coder the way Krippendorff (1995) pools
-    categories: ``alpha = 1 - sum_c D_o(c) / sum_c D_e(c)``, each label judged against "not
-    this label" on its own, so overlapping codes (one passage coded with several labels) are
-    allowed; this is *not* the ``|u-alpha`` that treats any label as "relevant" matter.
-    """
-    coders = _validate_coders(spans_by_coder)
-    length = _validate_length(length, "unitizing_alpha")
-    if label is not None and not isinstance(label, Hashable):
-        raise AgreementInputError(
-            f"unitizing_alpha: label {label!r} cannot be a code name",
-            hint="pass the label as it appears in the spans (a string), or None to pool",
-        )
-    units: dict[Hashable, dict[Hashable, list[tuple[int, int]]]] = {}
-    for coder in coders:
-        by_label: dict[Hashable, list[tuple[int, int]]] = {}
-        for span in _iter_spans(spans_by_coder[coder], coder, "unitizing_alpha"):
-            start, end, lab = _validate_labelled_span(span, length, coder)
-            by_label.setdefault(lab, []).append((start, end))
-        units[coder] = {lab: _merge_overlaps(s) for lab, s in by_label.items()}
-    if label is None:
-        labels = list(dict.fromkeys(lab for c in coders for lab in units[c]))
-    else:
-        labels = [label]
-    observed_dis = 0.0
-    expected_dis = 0.0
-    for lab in labels:
-        do, de = _binary_unitizing_disagreements([units[c].get(lab, []) for c in coders], length)
-        observed_dis += do
-        expected_dis += de
-    return _one_minus_ratio(observed_dis, expected_dis)
 
 
 def nvivo_kappa(
@@ -366,17 +319,17 @@ def nvivo_kappa(
     coding, and a 1 would inflate averages over sources. To reproduce NVivo's display, map
     ``nan`` to 1.0 where the percent agreement is 100%.
     """
-    length = _validate_length(length, "nvivo_kappa")
+    length = validate_length(length, "nvivo_kappa")
     masks = []
     for who, spans in (("a_spans", a_spans), ("b_spans", b_spans)):
         mask = np.zeros(length, dtype=bool)
-        for span in _iter_spans(spans, who, "nvivo_kappa"):
+        for span in iter_spans(spans, who, "nvivo_kappa"):
             if isinstance(span, (str, bytes)) or not isinstance(span, Sequence) or len(span) != 2:
                 raise AgreementInputError(
                     f"nvivo_kappa: {who} has {span!r}, not a (start, end) pair",
                     hint="give each span as a (start, end) tuple of character offsets",
                 )
-            start, end = _validate_offsets(span[0], span[1], length, f"{who} span {span!r}")
+            start, end = validate_offsets(span[0], span[1], length, f"{who} span {span!r}")
             mask[start:end] = True
         masks.append(mask)
     a, b = masks
@@ -605,106 +558,3 @@ def _multirater_pa(r: np.ndarray, where: str) -> float:
         )
     agreeing = (r[keep] * (r[keep] - 1)).sum(axis=1) / (r_i[keep] * (r_i[keep] - 1))
     return float(agreeing.mean())
-
-
-def _validate_length(length: Any, where: str) -> int:
-    if not isinstance(length, numbers.Integral) or isinstance(length, bool) or length < 1:
-        raise AgreementInputError(
-            f"{where}: length must be a positive whole number of characters, got {length!r}",
-            hint="pass len(text) of the source the spans refer to",
-        )
-    return int(length)
-
-
-def _validate_offsets(start: Any, end: Any, length: int, what: str) -> tuple[int, int]:
-    for value in (start, end):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise AgreementInputError(
-                f"{what}: offsets must be whole numbers, got {value!r}",
-                hint="spans are (start, end) character offsets into the text",
-            )
-    if not 0 <= start < end <= length:
-        raise AgreementInputError(
-            f"{what}: needs 0 <= start < end <= {length}",
-            hint="spans are half-open character ranges [start, end) inside the text; drop "
-            "empty spans and check that length is the length of the right source",
-        )
-    return int(start), int(end)
-
-
-def _iter_spans(spans: Any, who: Any, where: str) -> Iterable[Any]:
-    if isinstance(spans, (str, bytes)) or not isinstance(spans, Iterable):
-        raise AgreementInputError(
-            f"{where}: spans for {who!r} must be a list of spans, got {type(spans).__name__}",
-            hint="give each coder a list of span tuples (an empty list if they coded nothing)",
-        )
-    return spans
-
-
-def _validate_coders(spans_by_coder: Any) -> list[Hashable]:
-    if not isinstance(spans_by_coder, Mapping):
-        raise AgreementInputError(
-            "unitizing_alpha: spans_by_coder must map each coder to their spans, "
-            f"got {type(spans_by_coder).__name__}",
-            hint='pass e.g. {"coder A": [(0, 12, "code")], "coder B": []}',
-        )
-    coders = list(spans_by_coder)
-    if len(coders) < 2:
-        raise AgreementInputError(
-            f"unitizing_alpha: {len(coders)} coder(s) given; at least 2 are needed",
-            hint="include every coder, with an empty list for a coder who coded nothing",
-        )
-    return coders
-
-
-def _validate_labelled_span(span: Any, length: int, coder: Any) -> tuple[int, int, Hashable]:
-    if isinstance(span, (str, bytes)) or not isinstance(span, Sequence) or len(span) != 3:
-        raise AgreementInputError(
-            f"unitizing_alpha: coder {coder!r} has {span!r}, not a (start, end, label) span",
-            hint="give each span as a (start, end, label) tuple",
-        )
-    start, end = _validate_offsets(
-        span[0], span[1], length, f"unitizing_alpha: coder {coder!r} span {tuple(span)!r}"
-    )
-    lab = span[2]
-    if lab is None or not isinstance(lab, Hashable):
-        raise AgreementInputError(
-            f"unitizing_alpha: coder {coder!r} span {tuple(span)!r} has no usable label",
-            hint="labels are code names (strings); None is reserved for pooling over labels",
-        )
-    return start, end, lab
-
-
-def _merge_overlaps(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Merge overlapping half-open spans; spans that only touch stay separate units."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _binary_unitizing_disagreements(
-    units_by_coder: Sequence[Sequence[tuple[int, int]]], length: int
-) -> tuple[float, float]:
-    """Observed and expected disagreement (c vs gap) of Krippendorff et al.'s (2016) |cu-alpha."""
-    m = len(units_by_coder)
-    coded_count = np.zeros(length + 1, dtype=np.int64)  # per character: coders who coded it
-    squared_units = 0
-    for spans in units_by_coder:
-        for start, end in spans:
-            coded_count[start] += 1
-            coded_count[end] -= 1
-            squared_units += (end - start) ** 2
-    coded = np.cumsum(coded_count)[:length]
-    total = m * length
-    n_unit = int(coded.sum())
-    n_gap = total - n_unit
-    if n_unit == 0 or n_gap == 0:
-        return 0.0, 0.0
-    mismatched = float((coded * (m - coded)).sum()) / (m - 1)  # l(c, gap), = l(gap, c)
-    observed = 2.0 * mismatched
-    expected = 2.0 * total * n_unit * n_gap / (total**2 - squared_units - n_gap)
-    return observed, expected

@@ -7,6 +7,7 @@ precode) and agreed to at least 1e-12 with this module.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -240,12 +241,14 @@ def test_agreement_unitizing_alpha_hand_computed_two_coders():
     assert krippendorff_alpha(chars) == pytest.approx(1 - 4 / (2 * 8 * 12 / 19))
 
 
-def test_agreement_unitizing_alpha_merges_overlaps_but_keeps_touching_spans_apart():
+def test_agreement_unitizing_alpha_rejects_overlaps_but_keeps_touching_spans_apart():
     other = {"B": [(0, 12, "X")]}
-    overlapping = unitizing_alpha({"A": [(0, 6, "X"), (4, 10, "X")], **other}, 20, "X")
+    # Overlapping spans of one coder and one label are an input error (they used to be merged
+    # silently); the unitizing family assumes none (see tests/test_agreement_unitizing.py).
+    with pytest.raises(AgreementInputError, match="overlapping spans of the same value"):
+        unitizing_alpha({"A": [(0, 6, "X"), (4, 10, "X")], **other}, 20, "X")
     merged = unitizing_alpha({"A": [(0, 10, "X")], **other}, 20, "X")
     touching = unitizing_alpha({"A": [(0, 5, "X"), (5, 10, "X")], **other}, 20, "X")
-    assert overlapping == merged
     # Two touching units of 5 are two units: smaller squared lengths, different chance term.
     assert touching != merged
 
@@ -434,16 +437,18 @@ def test_agreement_quadratic_kappa_equals_moment_formula(data):
 
 @st.composite
 def span_sets(draw: st.DrawFn, n_labels: int = 1) -> tuple[int, dict[str, list[tuple]]]:
+    """Coders' spans; spans of one coder and one label are disjoint (they may touch), spans of
+    different labels may overlap."""
     length = draw(st.integers(min_value=1, max_value=60))
-    span = st.tuples(st.integers(0, length - 1), st.integers(1, length)).filter(
-        lambda se: se[0] < se[1]
-    )
-    label = st.sampled_from(["X", "Y", "Z"][:n_labels])
     n_coders = draw(st.integers(min_value=2, max_value=4))
     coders = {}
     for c in range(n_coders):
-        spans = draw(st.lists(st.tuples(span, label), max_size=5))
-        coders[f"coder{c}"] = [(s, e, lab) for (s, e), lab in spans]
+        spans = []
+        for label in ["X", "Y", "Z"][:n_labels]:
+            cuts = sorted(draw(st.sets(st.integers(0, length), max_size=6)) | {0, length})
+            spans += [(s, e, label) for s, e in itertools.pairwise(cuts)
+                      if draw(st.booleans())]
+        coders[f"coder{c}"] = spans
     return length, coders
 
 

@@ -13,7 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from pipeline.agreement import cohen_kappa, gwet_ac1, krippendorff_alpha
+from pipeline.agreement import (
+    binary_u_alpha,
+    cohen_kappa,
+    cu_alpha,
+    global_cu_alpha,
+    gwet_ac1,
+    krippendorff_alpha,
+    u_alpha,
+    unitizing_alpha,
+    unitizing_alpha_1995,
+    value_u_alpha,
+)
 from pipeline.cli import app
 from pipeline.errors import ConfigError, GoldCodingError, RunFolderError, UnsupportedFormatError
 from pipeline.evaluate import bootstrap as bs
@@ -22,6 +33,7 @@ from pipeline.evaluate.figures import binary_units, confusion
 from pipeline.metrics import macro_f1, micro_f1, per_code_scores, theme_accuracy, topk_accuracy
 from pipeline.model import Code, Codebook, Decision, Segment, Source, Theme, Turn
 from pipeline.runs import RunFolder
+from pipeline.unitizing import disagreements_1995
 from tests.conftest import write_run
 
 runner = CliRunner()
@@ -173,7 +185,94 @@ def test_evaluate_against_coder_matches_hand_computed_figures(tiny: tuple[RunFol
     assert "top1_accuracy" not in overall  # coders have no scores to rank
     assert report["human_baseline"] == {"note": "the comparison is between two coders already"}
     assert report["per_code"]["hope"]["char_kappa"] == 1.0
-    assert report["per_code"]["hope"]["unitizing_alpha"] == 1.0
+    assert report["per_code"]["hope"]["binary_u_alpha"] == 1.0
+
+
+def _continuum(gold: dict[tuple[str, int], str]) -> list[tuple[int, int, str]]:
+    """A coder's spans on the sources laid end to end (s1, then s2)."""
+    offset = {"s1": 0, "s2": len(_source("s1")[0].text)}
+    return sorted((offset[sid] + _span(sid, i)[0], offset[sid] + _span(sid, i)[1], code)
+                  for (sid, i), code in gold.items())
+
+
+def test_evaluate_unitizing_family_matches_pipeline_agreement(tiny: tuple[RunFolder, Path]
+                                                              ) -> None:
+    """The family in evaluation.json is pipeline.agreement's on the sources end to end."""
+    run, gold = tiny
+    report = evaluate(run.path, gold, against="coder:B", draws=0, write=False).report
+    total = sum(len(_source(sid)[0].text) for sid in TEXTS)
+    spans = {"A": _continuum(GOLD_A), "B": _continuum(GOLD_B)}
+    themes = {"hope": "recovery", "peer": "support", "staff": "support", "unused": "support"}
+    overall = report["overall"]
+    coded = {c: [(s, e, "coded") for s, e, _ in v] for c, v in spans.items()}
+    assert overall["binary_u_alpha"] == pytest.approx(binary_u_alpha(coded, total), abs=1e-6)
+    assert overall["u_alpha"] == pytest.approx(u_alpha(spans, total), abs=1e-6)
+    assert overall["cu_alpha"] == pytest.approx(cu_alpha(spans, total), abs=1e-6)
+    domains = {c: [(s, e, (themes[v], v)) for s, e, v in sp] for c, sp in spans.items()}
+    assert overall["global_cu_alpha"] == pytest.approx(global_cu_alpha(domains, total), abs=1e-6)
+    # Krippendorff's 1995/2004 coefficient with gaps stopping at the border of s1 and s2 (on one
+    # continuum without that border, the gap ending s1 and the one starting s2 would be one).
+    border = [len(_source("s1")[0].text)]
+    pooled = [disagreements_1995([[(s, e) for s, e, v in spans[c] if v == code] for c in "AB"],
+                                 total, border) for code in themes]
+    assert overall["u_alpha_1995"] == pytest.approx(
+        1 - sum(p[0] for p in pooled) / sum(p[1] for p in pooled), abs=1e-6)
+    assert overall["u_alpha_1995"] != pytest.approx(unitizing_alpha_1995(spans, total, None))
+    for code in ("hope", "peer", "staff"):
+        figures = report["per_code"][code]
+        assert figures["binary_u_alpha"] == pytest.approx(
+            unitizing_alpha(spans, total, code), abs=1e-6)
+        support = {c: [u for u in sp if themes[u[2]] == themes[code]] for c, sp in spans.items()}
+        expected = value_u_alpha(support, total, code)
+        assert figures["value_u_alpha"] == (None if math.isnan(expected)
+                                            else pytest.approx(expected, abs=1e-6))
+    assert report["per_code"]["unused"]["binary_u_alpha"] is None
+    assert "per_code.unused.binary_u_alpha" in report["undefined"]
+    assert report["unitizing"]["per_theme"]["support"]["cu_alpha"] == pytest.approx(
+        cu_alpha({c: [u for u in sp if u[2] != "hope"] for c, sp in spans.items()}, total),
+        abs=1e-6)
+    assert "ATLAS.ti" in report["unitizing"]["atlas_ti"]
+
+
+def test_evaluate_unitizing_family_has_intervals_by_source(tiny: tuple[RunFolder, Path]) -> None:
+    run, gold = tiny
+    intervals = evaluate(run.path, gold, against="coder:B", draws=200, write=False
+                         ).report["intervals"]
+    assert {"binary_u_alpha", "u_alpha", "cu_alpha", "global_cu_alpha"} <= set(
+        intervals["figures"])
+    assert "u_alpha_1995" not in intervals["figures"]  # no per-source decomposition
+    hope = intervals["per_code"]["hope"]["binary_u_alpha"]
+    assert hope["low"] <= hope["high"]
+
+
+def test_evaluate_overlapping_codes_leave_u_alpha_undefined_with_a_reason(
+        tmp_path: Path, fast_config: dict) -> None:
+    run = make_run(tmp_path / "run", fast_config, suggest=False)
+    rows = [(f"{sid}.txt", *_span(sid, i), code, coder)
+            for coder, gold in (("A", GOLD_A), ("B", GOLD_B)) for (sid, i), code in gold.items()]
+    rows.append(("s1.txt", *_span("s1", 0), "peer", "B"))  # B gives sentence 0 two codes
+    rows.append(("s1.txt", _span("s1", 1)[0], _span("s1", 1)[0] + 10, "peer", "A"))  # merged
+    report = evaluate(run.path, write_gold(tmp_path / "g.csv", rows), against="coder:B",
+                      draws=50, write=False).report
+    assert report["overall"]["u_alpha"] is None and report["overall"]["cu_alpha"] is None
+    assert report["overall"]["binary_u_alpha"] is not None
+    # hope and peer are codes of different themes (domains): Cuα allows that overlap.
+    assert report["overall"]["global_cu_alpha"] is not None
+    notes = report["unitizing"]
+    assert notes["overlapping_codes"] == {"reference": 0, "hypothesis": 1}
+    assert notes["merged_overlapping_spans"] == {"reference": 1, "hypothesis": 0}
+    assert notes["themes_with_overlapping_codes"] == {}
+    assert "one code per passage" in notes["undefined"]
+    assert "overlapping" in report["undefined"]["overall.u_alpha"]
+    # Two codes of one theme on one passage: Cuα and the theme's (k)uα are undefined too.
+    rows.append(("s2.txt", *_span("s2", 2), "peer", "A"))
+    report = evaluate(run.path, write_gold(tmp_path / "g.csv", rows), against="coder:B",
+                      draws=50, write=False).report
+    assert report["overall"]["global_cu_alpha"] is None
+    assert report["unitizing"]["themes_with_overlapping_codes"] == {"support": 1}
+    assert report["unitizing"]["per_theme"]["support"]["cu_alpha"] is None
+    assert report["per_code"]["peer"]["value_u_alpha"] is None
+    assert report["intervals"]["per_code"]["peer"]["value_u_alpha"]["low"] is None
 
 
 def test_evaluate_identical_coders_agree_perfectly(tmp_path: Path, fast_config: dict) -> None:
@@ -183,7 +282,8 @@ def test_evaluate_identical_coders_agree_perfectly(tmp_path: Path, fast_config: 
     report = evaluate(run.path, write_gold(tmp_path / "g.csv", rows), against="coder:B",
                       draws=50).report
     for key in ("micro_f1", "macro_f1", "kappa", "krippendorff_alpha", "gwet_ac1",
-                "char_kappa_mean", "unitizing_alpha", "exact_match"):
+                "char_kappa_mean", "binary_u_alpha", "u_alpha", "cu_alpha", "global_cu_alpha",
+                "u_alpha_1995", "exact_match"):
         assert report["overall"][key] == 1.0, key
 
 
@@ -192,7 +292,7 @@ def test_evaluate_agreement_is_symmetric(tiny: tuple[RunFolder, Path]) -> None:
     ab = evaluate(run.path, gold, coder="A", against="coder:B", draws=0, write=False).report
     ba = evaluate(run.path, gold, coder="B", against="coder:A", draws=0, write=False).report
     for key in ("micro_f1", "kappa", "krippendorff_alpha", "gwet_ac1", "char_kappa_mean",
-                "unitizing_alpha"):
+                "binary_u_alpha", "u_alpha", "cu_alpha", "global_cu_alpha", "u_alpha_1995"):
         assert ab["overall"][key] == pytest.approx(ba["overall"][key]), key
     assert ab["per_code"]["peer"]["precision"] == ba["per_code"]["peer"]["recall"]
 

@@ -117,7 +117,9 @@ def test_report_sample_has_every_section_and_figure(reported: Path) -> None:
                      "nurse (n=3)", "3 of ",
                      "Within segments", "Within speaker turns", "Human baseline",
                      "coder A vs coder B", "Krippendorff's alpha", "Threshold curve",
-                     "candidate_01", "Counting rule"):
+                     "candidate_01", "Counting rule",
+                     "ATLAS.ti's intercoder agreement tool reports the same family",
+                     "|u-alpha (coded vs not, any code)", "Themes as semantic domains"):
         assert expected in text, expected
     for title in ("Code frequency", "Code co-occurrence within segments",
                   "Precision, recall and F1 by threshold", "Review progress per code"):
@@ -129,6 +131,9 @@ def test_report_markdown_twin_has_the_sections_and_figure_files(reported: Path) 
     for heading in ("Summary", "Themes and codes", "Quotes", "Code frequency",
                     "Co-occurrence", "Evaluation", "Review progress", "Candidate new codes"):
         assert f"\n## {heading}\n" in markdown
+    assert "ATLAS.ti's intercoder agreement tool reports the same family" in markdown
+    assert "| kappa | \\|u-alpha | 95% interval |" in markdown
+    assert "| \\|u-alpha (coded vs not, any code) |" in markdown  # a pipe inside a cell
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
     assert len(links) == 5
     for link in links:

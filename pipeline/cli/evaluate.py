@@ -27,7 +27,11 @@ LABELS = {
     "gwet_ac1": "Gwet's AC1",
     "exact_match": "same code set (share of segments)",
     "char_kappa_mean": "character kappa (mean)",
-    "unitizing_alpha": "unitizing alpha",
+    "binary_u_alpha": "|u-alpha (coded vs not, any code)",
+    "u_alpha": "u-alpha (codes as values)",
+    "cu_alpha": "cu-alpha (codes where both coded)",
+    "global_cu_alpha": "Cu-alpha (themes as domains)",
+    "u_alpha_1995": "u-alpha, Krippendorff 1995/2004",
 }
 UNDEFINED = "—"
 WIDE = 120
@@ -163,17 +167,23 @@ def print_report(report: Mapping[str, Any], out: Console) -> None:
 
     per_code = _table(
         "Per code", "code", "n", "given", "P", "R", "F1", "kappa", "char kappa", "src",
-        "u-alpha",
+        "|u-alpha", "|u 95%", "(k)u",
         caption="n: segments with the code from the reference; given: from the hypothesis; "
                 "P/R/F1: precision, recall, F1 over segments; kappa: Cohen's on presence per "
                 "segment; char kappa: NVivo-style character kappa, mean over src sources; "
-                "u-alpha: unitizing alpha over the sources end to end")
+                "|u-alpha: Krippendorff's binary unitizing alpha of the code's spans (ATLAS.ti's "
+                "alpha-binary), sources end to end; (k)u: (k)u-alpha of the code within its "
+                "theme")
+    code_intervals = intervals.get("per_code", {})
     for code, f in report["per_code"].items():
         per_code.add_row(escape(code), _num(f["support"]), _num(f["predicted"]),
                          _num(f["precision"]), _num(f["recall"]), _num(f["f1"]),
                          _num(f["kappa"]), _num(f["char_kappa"]), _num(f["char_kappa_sources"]),
-                         _num(f["unitizing_alpha"]))
+                         _num(f["binary_u_alpha"]),
+                         _ci(code_intervals.get(code, {}).get("binary_u_alpha")),
+                         _num(f["value_u_alpha"]))
     _show(out, per_code)
+    _print_unitizing(report["unitizing"], out)
 
     themes = report["themes"]
     theme_table = _table("Themes (codes rolled up)", "theme", "n", "given", "P", "R", "F1",
@@ -219,17 +229,32 @@ def _print_baseline(baseline: Mapping[str, Any], out: Console) -> None:
         return
     table = _table(f"Human baseline ({len(baseline['sources'])} sources every coder coded, "
                    f"{baseline['segments']} segments)", "pair", "F1", "kappa", "alpha",
-                   "alpha 95%", "AC1", "char kappa", "u-alpha",
+                   "alpha 95%", "AC1", "char kappa", "|u-alpha", "cu-alpha",
                    caption="all figures symmetric; F1 micro; kappa, alpha, AC1 over segment x "
-                           "code presence; char kappa mean over codes")
+                           "code presence; char kappa mean over codes; |u-alpha and cu-alpha: "
+                           "Krippendorff's unitizing alphas over any code and over the codes")
     for row in baseline["pairs"]:
         f = row["figures"]
         table.add_row(escape(row["pair"]), _num(f["micro_f1"]), _num(f["kappa"]),
                       _num(f["krippendorff_alpha"]),
                       _ci(row["intervals"].get("krippendorff_alpha")), _num(f["gwet_ac1"]),
-                      _num(f["char_kappa_mean"]), _num(f["unitizing_alpha"]))
+                      _num(f["char_kappa_mean"]), _num(f["binary_u_alpha"]),
+                      _num(f["cu_alpha"]))
     _show(out, table)
     out.print(f"  {escape(baseline['gap']['verdict'])}.")
+
+
+def _print_unitizing(unitizing: Mapping[str, Any], out: Console) -> None:
+    table = _table("Themes as semantic domains (Krippendorff's unitizing alphas)", "theme",
+                   "|u-alpha", "cu-alpha",
+                   caption="|u-alpha: any code of the theme vs none; cu-alpha: which of the "
+                           "theme's codes, where both sides coded")
+    for theme, f in unitizing["per_theme"].items():
+        table.add_row(escape(theme), _num(f["binary_u_alpha"]), _num(f["cu_alpha"]))
+    _show(out, table)
+    for note in (unitizing["atlas_ti"], unitizing.get("undefined")):
+        if note:
+            out.print(f"  [dim]{escape(note)}[/]")
 
 
 def _print_sweep(sweep: Mapping[str, Any], out: Console) -> None:

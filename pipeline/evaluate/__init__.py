@@ -14,8 +14,8 @@ What is compared with what:
 - Suggestions count at the run's threshold, exactly as `suggestions.jsonl` lists them; the
   ranking figures and the threshold sweep use the full scores, recomputed with the run's
   settings (a mismatch with `suggestions.jsonl` is reported as a warning).
-- Span-level figures (character kappa, unitizing alpha) take a segment given a code as a span
-  covering the segment.
+- Span-level figures (character kappa; Krippendorff's unitizing family, as ATLAS.ti reports
+  it, in `unitized`) take a segment given a code as a span covering the segment.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from pipeline.evaluate.inputs import (
     unaligned,
 )
 from pipeline.evaluate.report import clean
+from pipeline.evaluate.unitized import WITH_INTERVALS, Unitized, unitize
 from pipeline.gold import GoldSet
 from pipeline.metrics import thresholded
 from pipeline.model import Codebook, Coding, Segment, Source
@@ -164,7 +165,7 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
     warnings = list(gold_set.warnings)
     if isinstance(gold_set, ReviewGold):
         warnings.append("the reference is review decisions: only the segments decided on are "
-                        "compared, but character kappa and unitizing alpha count the rest of "
+                        "compared, but character kappa and the unitizing alphas count the rest of "
                         "these sources as uncoded by both; read the segment-level figures")
     config = manifest["config"]
     code_ids, theme_of = book.code_ids(), {c.id: t.id for t, c in book.codes()}
@@ -192,9 +193,11 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
     hyp_sets = [set(hyp_side.labels.get(s.id, set())) for s in segments]
     per_code, overall = segment_figures(ref_sets, hyp_sets, code_ids)
     span_code, span_overall = span_figures(ref_side.spans, hyp_side.spans, eval_sources, code_ids)
+    unitized = unitize(ref_side.spans, hyp_side.spans, eval_sources, code_ids, theme_of)
+    family_code = unitized.per_code_figures()
     for code in code_ids:
-        per_code[code] |= span_code[code]
-    overall |= span_overall
+        per_code[code] |= span_code[code] | family_code[code]
+    overall |= span_overall | unitized.overall_figures()
     hits = None
     k = int(config["suggest"]["top_k"])
     if proba is not None:
@@ -205,7 +208,7 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
     overall = {key: overall[key] for key in (*headline, *overall)}  # headline figures first
     source_ids = [s.id for s in eval_sources]
     counts = bs.source_counts(segments, ref_sets, hyp_sets, code_ids, source_ids, hits)
-    intervals = _intervals(counts, headline, draws, seed)
+    intervals = _intervals(counts, headline, draws, seed, unitized)
     table = confusion(ref_sets, hyp_sets)
 
     alignment = _alignment(ref, ref_codings, target, hyp_codings, segments, ref_sets, min_share,
@@ -227,12 +230,14 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
                      "with_reference_code": sum(1 for g in ref_sets if g),
                      "with_hypothesis_code": sum(1 for p in hyp_sets if p)},
         "units": "segment-level agreement (kappa, alpha, AC1) is over segment x code "
-                 "presence/absence; char_kappa and unitizing_alpha compare characters, a "
-                 "coded segment counting as a span over the segment",
+                 "presence/absence; char_kappa and the unitizing family (binary_u_alpha, "
+                 "u_alpha, cu_alpha, global_cu_alpha, value_u_alpha, u_alpha_1995) compare "
+                 "characters, a coded segment counting as a span over the segment",
         "overall": overall,
         "intervals": intervals,
         "per_code": per_code,
         "themes": theme_figures(ref_sets, hyp_sets, theme_of, [t.id for t in book.themes]),
+        "unitizing": unitized.notes | {"per_theme": unitized.per_theme_figures()},
         "confusion": {"note": "rows: reference, columns: hypothesis; each reference code "
                               "occurrence counts 1, split over the codes given instead",
                       "top": top_confusions(table), "table": table},
@@ -361,18 +366,25 @@ def _scores(run: RunFolder, manifest: dict[str, Any], all_sources: Sequence[Sour
 
 
 def _intervals(counts: bs.SourceCounts, names: Sequence[str], draws: int,
-               seed: int) -> dict[str, Any]:
+               seed: int, unitized: Unitized) -> dict[str, Any]:
     n = len(counts.source_ids)
     base: dict[str, Any] = {"level": 0.95, "draws": draws, "seed": seed,
                             "resampled": f"sources, with replacement ({n} sources)"}
     if draws == 0 or n < 2:
         return base | {"note": "no intervals: " + ("--bootstrap 0" if draws == 0 else
                                                     "one source cannot be resampled"),
-                       "figures": {}}
-    values = bs.draw_figures(counts, bs.resample(n, draws, seed))
+                       "figures": {}, "per_code": {}}
+    weights = bs.resample(n, draws, seed)
+    values = bs.draw_figures(counts, weights)
+    family, family_code = unitized.draw(weights)  # the same draws: intervals are comparable
+    values |= family
+    names = [*names, *(k for k in WITH_INTERVALS if k in family)]
     note = {"note": f"only {n} sources: the intervals are rough"} if n < 10 else {}
-    return base | note | {"figures": {name: bs.interval(values[name]) for name in names
-                                      if name in values}}
+    return base | note | {
+        "figures": {name: bs.interval(values[name]) for name in names if name in values},
+        "per_code": {code: {k: bs.interval(v) for k, v in figures.items()}
+                     for code, figures in family_code.items()},
+    }
 
 
 def _alignment(ref: str, ref_codings: list[Coding], target: Against, hyp_codings: list[Coding],

@@ -1,7 +1,7 @@
 """The human baseline: the coders' agreement with each other beside the machine's with each.
 
-All figures here are symmetric (micro F1, pooled kappa, alpha, AC1, character kappa,
-unitizing alpha), so "A vs B" and "B vs A" are the same row. They are computed on the sources
+All figures here are symmetric (micro F1, pooled kappa, alpha, AC1, character kappa, the
+unitizing |uα and cuα), so "A vs B" and "B vs A" are the same row. They are computed on the sources
 every coder coded, and the intervals of all pairs come from the same resampled sources, so the
 difference between the machine's mean alpha and the coders' mean alpha has a paired interval.
 """
@@ -18,11 +18,12 @@ import numpy as np
 from pipeline.evaluate import bootstrap as bs
 from pipeline.evaluate.figures import Side, segment_figures, segments_in, span_figures
 from pipeline.evaluate.inputs import coder_side
+from pipeline.evaluate.unitized import unitize
 from pipeline.gold import GoldSet
 from pipeline.model import Codebook, Segment, Source
 
 SYMMETRIC = ("micro_f1", "kappa", "krippendorff_alpha", "gwet_ac1", "char_kappa_mean",
-             "unitizing_alpha")
+             "binary_u_alpha", "cu_alpha")
 
 
 def human_baseline(gold: GoldSet, machine: Side, all_sources: Sequence[Source],
@@ -40,6 +41,7 @@ def human_baseline(gold: GoldSet, machine: Side, all_sources: Sequence[Source],
     if not segments:
         return {"note": "no source was coded by every coder: no human baseline"}
     code_ids = book.code_ids()
+    theme_of = {c.id: t.id for t, c in book.codes()}
     sides = {c: coder_side(f"coder {c}", [x for x in gold.by_coder(c) if x.source_id in common],
                            segments, min_share) for c in coders}
     sides[machine.name] = Side(machine.name, machine.labels,
@@ -54,7 +56,9 @@ def human_baseline(gold: GoldSet, machine: Side, all_sources: Sequence[Source],
         hyp_sets = [set(sides[b].labels.get(s.id, set())) for s in segments]
         _, overall = segment_figures(ref_sets, hyp_sets, code_ids)
         _, spans = span_figures(sides[a].spans, sides[b].spans, sources, code_ids)
-        figures = {k: (overall | spans)[k] for k in SYMMETRIC}
+        family = unitize(sides[a].spans, sides[b].spans, sources, code_ids,
+                         theme_of).overall_figures()
+        figures = {k: (overall | spans | family)[k] for k in SYMMETRIC}
         row: dict[str, Any] = {"pair": f"{sides[a].name} vs {sides[b].name}", "kind": kind,
                                "figures": figures, "intervals": {}}
         if weights is not None:

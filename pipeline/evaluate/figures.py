@@ -25,7 +25,6 @@ from pipeline.agreement import (
     gwet_ac1,
     krippendorff_alpha,
     nvivo_kappa,
-    unitizing_alpha,
 )
 from pipeline.metrics import (
     macro_f1,
@@ -83,31 +82,19 @@ def segment_figures(ref: Sequence[set[str]], hyp: Sequence[set[str]],
     return per_code, overall
 
 
-def _continuum(sources: Sequence[Source], spans: Sequence[Coding]) -> list[tuple[int, int, str]]:
-    """Spans placed on one continuum: the sources' texts end to end, in the given order."""
-    offset, offsets = 0, {}
-    for source in sources:
-        offsets[source.id] = offset
-        offset += len(source.text)
-    return [(c.start + offsets[c.source_id], c.end + offsets[c.source_id], c.code_id)
-            for c in spans if c.source_id in offsets]
-
-
 def span_figures(ref: Sequence[Coding], hyp: Sequence[Coding], sources: Sequence[Source],
                  code_ids: Sequence[str]) -> tuple[dict[str, Figures], Figures]:
-    """Character-level kappa (NVivo style, averaged over sources) and unitizing alpha.
+    """Character-level kappa (NVivo style), per code and averaged over sources.
 
     `char_kappa` is `nvivo_kappa` per source, averaged over the sources where it is defined
     (`char_kappa_sources` of them; a source where neither side used the code has none).
-    `unitizing_alpha` treats the sources, end to end, as one continuum.
+    Krippendorff's unitizing family (ATLAS.ti style) is in `pipeline.evaluate.unitized`.
     """
     per_source: dict[tuple[str, str], tuple[list[tuple[int, int]], list[tuple[int, int]]]] = \
         defaultdict(lambda: ([], []))
     for side, spans in ((0, ref), (1, hyp)):
         for c in spans:
             per_source[(c.source_id, c.code_id)][side].append((c.start, c.end))
-    total = sum(len(s.text) for s in sources)
-    continuum = {"reference": _continuum(sources, ref), "hypothesis": _continuum(sources, hyp)}
     per_code: dict[str, Figures] = {}
     for code in code_ids:
         kappas = []
@@ -120,13 +107,9 @@ def span_figures(ref: Sequence[Coding], hyp: Sequence[Coding], sources: Sequence
         per_code[code] = {
             "char_kappa": float(np.mean(kappas)) if kappas else math.nan,
             "char_kappa_sources": len(kappas),
-            "unitizing_alpha": unitizing_alpha(continuum, total, label=code),
         }
     defined = [f["char_kappa"] for f in per_code.values() if not math.isnan(f["char_kappa"])]
-    overall = {
-        "char_kappa_mean": float(np.mean(defined)) if defined else math.nan,
-        "unitizing_alpha": unitizing_alpha(continuum, total),
-    }
+    overall = {"char_kappa_mean": float(np.mean(defined)) if defined else math.nan}
     return per_code, overall
 
 

@@ -14,6 +14,9 @@ import numpy as np
 
 _NO_VARIATION = ("no variation to correct for chance: a side used one category only (for a "
                  "code, usually: neither side, or only one side, ever gave it)")
+_FAMILY = ("undefined: no variation (e.g. nobody coded anything, or all units that overlap "
+           "have one code), or a side gave overlapping spans two codes, which this family "
+           "does not allow (see 'unitizing' in evaluation.json)")
 REASONS = {
     "precision": "0/0: the hypothesis never gave this code",
     "micro_precision": "0/0: the hypothesis gave no code at all",
@@ -26,7 +29,14 @@ REASONS = {
     "kappa": _NO_VARIATION,
     "krippendorff_alpha": _NO_VARIATION,
     "gwet_ac1": _NO_VARIATION,
-    "unitizing_alpha": "no variation: nobody coded this code (or everybody coded all the text)",
+    "binary_u_alpha": "no variation: nobody coded it (or everybody coded all the text)",
+    "u_alpha": _FAMILY,
+    "cu_alpha": _FAMILY,
+    "global_cu_alpha": _FAMILY,
+    "value_u_alpha": ("undefined: fewer than two sides gave this code where both coded, the "
+                      "code's theme has overlapping codes on a side, or the code is the only "
+                      "one paired (see 'unitizing' in evaluation.json)"),
+    "u_alpha_1995": "no variation: nobody coded it",
     "char_kappa": "no source where the code's characters vary between the sides",
     "char_kappa_mean": "no code has a defined character-level kappa",
     "low": "the figure is undefined in every bootstrap draw",

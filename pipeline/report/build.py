@@ -32,7 +32,13 @@ LABELS = {
     "micro_f1": "F1 (micro)", "macro_f1": "F1 (macro)", "kappa": "Cohen's kappa (pooled)",
     "krippendorff_alpha": "Krippendorff's alpha", "gwet_ac1": "Gwet's AC1",
     "exact_match": "same code set (share of segments)",
-    "char_kappa_mean": "character kappa (mean)", "unitizing_alpha": "unitizing alpha",
+    "char_kappa_mean": "character kappa (mean)",
+    "binary_u_alpha": "|u-alpha (coded vs not, any code)", "u_alpha": "u-alpha (codes as values)",
+    "cu_alpha": "cu-alpha (codes where both coded)",
+    "global_cu_alpha": "Cu-alpha (themes as domains)",
+    "u_alpha_1995": "u-alpha, Krippendorff 1995/2004",
+    # evaluation.json of earlier versions
+    "unitizing_alpha": "unitizing alpha (per-code |u-alpha pooled)",
 }
 
 
@@ -331,10 +337,17 @@ def _evaluation(view: RunView, warnings: list[str]) -> dict[str, Any] | None:
         overall = [{"figure": label(k), "value": fmt(v),
                     "interval": _interval(intervals.get("figures", {}), k)}
                    for k, v in (data.get("overall") or {}).items()]
+        code_ci = intervals.get("per_code") or {}
         per_code = [{"code": code, "n": fmt(f.get("support")), "given": fmt(f.get("predicted")),
                      "precision": fmt(f.get("precision")), "recall": fmt(f.get("recall")),
-                     "f1": fmt(f.get("f1")), "kappa": fmt(f.get("kappa"))}
+                     "f1": fmt(f.get("f1")), "kappa": fmt(f.get("kappa")),
+                     "u_binary": fmt(f.get("binary_u_alpha", f.get("unitizing_alpha"))),
+                     "u_binary_ci": _interval(code_ci.get(code, {}), "binary_u_alpha")}
                     for code, f in (data.get("per_code") or {}).items()]
+        unitizing = data.get("unitizing") or {}
+        themes = [{"theme": theme, "u_binary": fmt(f.get("binary_u_alpha")),
+                   "cu": fmt(f.get("cu_alpha"))}
+                  for theme, f in (unitizing.get("per_theme") or {}).items()]
         baseline = data.get("human_baseline") or {}
         pairs = [{"pair": p.get("pair", ""), "kind": p.get("kind", ""),
                   "f1": fmt(p["figures"].get("micro_f1")),
@@ -361,6 +374,9 @@ def _evaluation(view: RunView, warnings: list[str]) -> dict[str, Any] | None:
                               + (f"; {intervals['note']}" if intervals.get("note") else ""))
             if intervals.get("figures") else intervals.get("note", ""),
             "overall": overall, "per_code": per_code,
+            "unitizing_themes": themes,
+            "atlas_ti": unitizing.get("atlas_ti", ""),
+            "unitizing_note": unitizing.get("undefined", ""),
             "baseline_pairs": pairs,
             "baseline_note": (baseline.get("gap") or {}).get("verdict") or
             baseline.get("note", ""),

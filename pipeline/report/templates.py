@@ -218,12 +218,18 @@ segments of {{ e.sources }} sources ({{ e.with_reference }} carry a gold code). 
 </table>
 {% endif %}
 <p>{{ e.baseline_note }}.</p>
+<p>{{ e.atlas_ti }} {{ e.unitizing_note }}</p>
 <h3>Per code</h3>
 <table>
-<caption>n: segments with the code from the gold coder; given: from the compared side.</caption>
-<thead><tr><th>Code</th><th class="n">n</th><th class="n">given</th><th class="n">precision</th><th class="n">recall</th><th class="n">F1</th><th class="n">kappa</th></tr></thead>
-<tbody>{% for row in e.per_code %}<tr><td>{{ row.code }}</td><td class="n">{{ row.n }}</td><td class="n">{{ row.given }}</td><td class="n">{{ row.precision }}</td><td class="n">{{ row.recall }}</td><td class="n">{{ row.f1 }}</td><td class="n">{{ row.kappa }}</td></tr>{% endfor %}</tbody>
+<caption>n: segments with the code from the gold coder; given: from the compared side; |u-alpha: Krippendorff's binary unitizing alpha of the code's spans (ATLAS.ti's α-binary).</caption>
+<thead><tr><th>Code</th><th class="n">n</th><th class="n">given</th><th class="n">precision</th><th class="n">recall</th><th class="n">F1</th><th class="n">kappa</th><th class="n">|u-alpha</th><th class="n">95% interval</th></tr></thead>
+<tbody>{% for row in e.per_code %}<tr><td>{{ row.code }}</td><td class="n">{{ row.n }}</td><td class="n">{{ row.given }}</td><td class="n">{{ row.precision }}</td><td class="n">{{ row.recall }}</td><td class="n">{{ row.f1 }}</td><td class="n">{{ row.kappa }}</td><td class="n">{{ row.u_binary }}</td><td class="n">{{ row.u_binary_ci }}</td></tr>{% endfor %}</tbody>
 </table>
+{% if e.unitizing_themes %}<table>
+<caption>Themes as semantic domains: |u-alpha of any of the theme's codes vs none, cu-alpha of which code where both sides coded.</caption>
+<thead><tr><th>Theme</th><th class="n">|u-alpha</th><th class="n">cu-alpha</th></tr></thead>
+<tbody>{% for row in e.unitizing_themes %}<tr><td>{{ row.theme }}</td><td class="n">{{ row.u_binary }}</td><td class="n">{{ row.cu }}</td></tr>{% endfor %}</tbody>
+</table>{% endif %}
 <h3>Threshold curve</h3>
 {% if e.curve_svg %}<figure class="chart">{{ e.curve_svg|safe }}<figcaption>Precision, recall and F1 (micro) if
 codes were suggested at each threshold.</figcaption></figure>{% else %}<p class="note">{{ e.sweep_note }}</p>{% endif %}
@@ -351,7 +357,7 @@ Agreement of {{ e.compared|md }}{% if e.detail %} ({{ e.detail|md }}){% endif %}
 
 | figure | value | 95% interval |
 |---|---:|---:|
-{% for row in e.overall %}| {{ row.figure }} | {{ row.value }} | {{ row.interval }} |
+{% for row in e.overall %}| {{ row.figure|md }} | {{ row.value }} | {{ row.interval }} |
 {% endfor %}
 {% if e.baseline_pairs %}| pair | F1 | kappa | alpha | alpha 95% | AC1 |
 |---|---:|---:|---:|---:|---:|
@@ -359,10 +365,16 @@ Agreement of {{ e.compared|md }}{% if e.detail %} ({{ e.detail|md }}){% endif %}
 {% endfor %}{% endif %}
 {{ e.baseline_note|md }}.
 
-| code | n | given | precision | recall | F1 | kappa |
-|---|---:|---:|---:|---:|---:|---:|
-{% for row in e.per_code %}| {{ row.code }} | {{ row.n }} | {{ row.given }} | {{ row.precision }} | {{ row.recall }} | {{ row.f1 }} | {{ row.kappa }} |
-{% endfor %}
+{{ e.atlas_ti|md }}{% if e.unitizing_note %} {{ e.unitizing_note|md }}{% endif %}
+
+| code | n | given | precision | recall | F1 | kappa | \\|u-alpha | 95% interval |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+{% for row in e.per_code %}| {{ row.code }} | {{ row.n }} | {{ row.given }} | {{ row.precision }} | {{ row.recall }} | {{ row.f1 }} | {{ row.kappa }} | {{ row.u_binary }} | {{ row.u_binary_ci }} |
+{% endfor %}{% if e.unitizing_themes %}
+| theme | \\|u-alpha | cu-alpha |
+|---|---:|---:|
+{% for row in e.unitizing_themes %}| {{ row.theme }} | {{ row.u_binary }} | {{ row.cu }} |
+{% endfor %}{% endif %}
 {% if e.curve_svg %}![Precision, recall and F1 by threshold]({{ figures.threshold }}){% else %}{{ e.sweep_note|md }}{% endif %}
 {% else %}
 No evaluation yet: run `precode evaluate RUN --gold FILE --threshold 0.1:0.9:0.1`.
