@@ -115,7 +115,7 @@ def manifest_stage(run: Path, stage: str) -> dict[str, object]:
 
 
 def compare_backends(run: Path, count: int, batch_size: int, cache: Path,
-                     rounds: int = 3) -> dict[str, float]:
+                     model_name: str, rounds: int = 3) -> dict[str, float]:
     """fp32 PyTorch vs int8 ONNX on the same texts from the corpus, in this process."""
     import numpy as np
 
@@ -135,31 +135,49 @@ def compare_backends(run: Path, count: int, batch_size: int, cache: Path,
     # The mix a run embeds: about three segments to one turn.
     sample = rng.sample(texts, min(count * 3 // 4, len(texts)))
     sample += rng.sample(sorted(turns), min(count - len(sample), len(turns)))
-    config = load_config(overrides=[f"embed.cache_dir={cache}"])
-    fp32 = make_embedder(dict(config["embed"], cache_dir=None)).inner
+    config = load_config(overrides=[f"embed.cache_dir={cache}", f"embed.model={model_name}"])
+    # .inner: the bare embedders, no vector cache (model files come from `cache` all the same)
+    fp32 = make_embedder(dict(config["embed"], backend="sentence-transformers")).inner
     int8 = make_embedder(dict(config["embed"], backend="onnx-int8")).inner
-    model = fp32.load()  # type: ignore[attr-defined]
     int8.prepare()  # type: ignore[attr-defined]
-    model.encode(sample[:64])
+    fp32.encode(sample[:64])
     int8.encode(sample[:64])
     timings: dict[str, float] = {}
     vectors = {}
     for _ in range(rounds):  # alternating, best of each: a busy moment hits both alike
-        for name, encode in (("fp32", lambda: model.encode(sample, batch_size=batch_size,
-                                                           normalize_embeddings=True,
-                                                           show_progress_bar=False)),
+        for name, encode in (("fp32", lambda: fp32.encode(sample)),
                              ("int8", lambda: int8.encode(sample))):
             t0 = time.perf_counter()
             vectors[name] = np.asarray(encode())
             timings[name] = min(timings.get(name, float("inf")), time.perf_counter() - t0)
     cosine = (vectors["fp32"] * vectors["int8"]).sum(axis=1)
-    print(f"\nfp32 vs int8 on the same {len(sample):,} texts of the corpus (in process, "
-          f"batch {batch_size}, best of {rounds} alternating rounds):")
+    print(f"\n{model_name}, fp32 vs int8 on the same {len(sample):,} texts of the corpus (in "
+          f"process, batch {batch_size}, best of {rounds} alternating rounds):")
     for name, seconds in timings.items():
         print(f"  {name:<5} {len(sample) / seconds:8,.0f} texts/s")
     print(f"  int8 / fp32 throughput: {timings['fp32'] / timings['int8']:.2f}x; "
           f"mean cosine {cosine.mean():.4f} (min {cosine.min():.3f})")
     return {name: len(sample) / seconds for name, seconds in timings.items()}
+
+
+def compare_defaults(corpus: Path, work: Path, env: dict[str, str]) -> None:
+    """A whole `precode run` with today's defaults against the previous default (fp32
+    all-MiniLM-L6-v2), each a cold vector cache with its model already prepared."""
+    previous = ["--set", "embed.model=all-MiniLM-L6-v2", "--set",
+                "embed.backend=sentence-transformers"]
+    rows = []
+    for name, extra in (("previous default (MiniLM fp32)", previous),
+                        ("default (e5, backend auto)", [])):
+        cache = work / f"cache-{len(rows)}"
+        models = dict(env, PRECODE_CACHE=str(cache))
+        run_step("model prepare", ["model", "prepare", *extra], models)
+        step = run_step(name, ["run", str(corpus), "--out", str(work / f"run-{len(rows)}"),
+                               *extra], models)
+        rows.append(step)
+    print("\nwhole `precode run` of the corpus (one process each; models prepared before):")
+    for step in rows:
+        print(f"  {step.name:<32} {step.seconds:7.1f} s  peak RSS {step.peak_rss_mb:5,.0f} MB")
+    print(f"  default / previous default time: {rows[1].seconds / rows[0].seconds:.2f}")
 
 
 def main() -> None:
@@ -175,6 +193,11 @@ def main() -> None:
                         help="texts for the fp32/int8 comparison (0: skip it)")
     parser.add_argument("--interrupt-after", type=float, default=None, metavar="SECONDS",
                         help="interrupt the cold suggest after this long, then resume it")
+    parser.add_argument("--model", default="multilingual-e5-small",
+                        help="embedding model of the run and of the fp32/int8 comparison")
+    parser.add_argument("--compare-defaults", action="store_true",
+                        help="also time a whole `precode run` of the corpus with the default "
+                             "settings and with the previous default (all-MiniLM-L6-v2, fp32)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="work in this folder and keep it (default: a temporary folder)")
     args = parser.parse_args()
@@ -188,15 +211,18 @@ def main() -> None:
         transcripts = write_corpus(corpus, args.segments, args.turns)
         print(f"cores: {os.cpu_count()}; corpus: {transcripts} transcripts; backend "
               f"{args.backend}; jobs {args.jobs}")
-        if args.backend == "onnx-int8":  # the one-time export is not part of the run
-            run_step("model prepare", ["model", "prepare"], env)
+        model = ["--set", f"embed.model={args.model}"]
+        prepared = run_step("model prepare", ["model", "prepare", "--set",
+                                              f"embed.backend={args.backend}", *model], env)
+        print(f"one-time model preparation (build and int8 export, not part of the run): "
+              f"{prepared.seconds:.1f} s")
         steps = [
             run_step("ingest", ["ingest", str(corpus), "--out", str(run), "--jobs",
                                 str(args.jobs)], env),
             run_step("segment", ["segment", str(run), "--jobs", str(args.jobs)], env),
         ]
         segments = int(manifest_stage(run, "segment")["segments"])  # type: ignore[call-overload]
-        suggest = ["suggest", str(run), "--backend", args.backend]
+        suggest = ["suggest", str(run), "--backend", args.backend, *model]
         if args.interrupt_after is not None:
             first = run_step("suggest (interrupted)", suggest, env, args.interrupt_after)
             cached = sum(p.stat().st_size // 65 for p in cache.glob("*/keys.txt"))  # 64 hex + \n
@@ -219,8 +245,10 @@ def main() -> None:
         total = sum(s.seconds for s in pipeline_steps)
         print(f"  {'whole run':<24} {total:9.1f} {segments / total:11,.0f} "
               f"{max(s.peak_rss_mb for s in pipeline_steps):7,.0f} MB (peak of any stage)")
+        if args.compare_defaults:
+            compare_defaults(corpus, work, env)
         if args.compare:
-            rates = compare_backends(run, args.compare, 64, cache)
+            rates = compare_backends(run, args.compare, 64, cache, args.model)
             bare = rates["int8" if args.backend == "onnx-int8" else "fp32"]
             cold = next(s for s in steps if s.name == "suggest (cold cache)")
             if args.backend != "tfidf" and args.interrupt_after is None:

@@ -1,31 +1,37 @@
 """Codebooks: load and validate the YAML format, with errors that name the key and line.
 
-Layout: `name`, `version`, optional `description`, and `themes`, each theme with `id`,
-`name`, optional `description` and `codes`; each code with `id`, `name`, `definition` and
-optional lists `include`, `exclude`, `examples`. Validation works on PyYAML's node tree so
-every message can point at the line to fix.
+Layout: `name`, `version`, optional `description` and `language`, and `themes`, each theme
+with `id`, `name`, optional `description` and `codes`; each code with `id`, `name`,
+`definition` and optional lists `include`, `exclude`, `examples`. Optional `editions` lists
+the same codebook in other languages (file names relative to this file, or inline codebooks),
+with the same theme and code ids. Validation works on PyYAML's node tree so every message
+can point at the line to fix.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pipeline.errors import CodebookError, InputNotFoundError
+from pipeline.language import detect_language
 from pipeline.model import Code, Codebook, Theme
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-_TOP = {"name": True, "version": True, "description": False, "themes": True}
+_TOP = {"name": True, "version": True, "description": False, "language": False,
+        "editions": False, "themes": True}
 _THEME = {"id": True, "name": True, "description": False, "codes": True}
 _CODE = {"id": True, "name": True, "definition": True, "include": False, "exclude": False,
          "examples": False}
 
 
-def load_codebook(path: str | Path) -> Codebook:
-    """Read and validate a codebook file."""
+def load_codebook(path: str | Path, *, editions: bool = True) -> Codebook:
+    """Read and validate a codebook file (and the editions it names, unless `editions` is
+    False: an edition's own editions are never followed)."""
     path = Path(path)
     if not path.exists():
         raise InputNotFoundError("no such codebook file", path=path,
@@ -36,10 +42,11 @@ def load_codebook(path: str | Path) -> Codebook:
     except UnicodeDecodeError as exc:
         raise CodebookError("a codebook must be UTF-8 text", path=path,
                             hint="re-save the file as UTF-8") from exc
-    return parse_codebook(text, path)
+    return parse_codebook(text, path, editions=editions)
 
 
-def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
+def parse_codebook(text: str, path: str | Path = "<codebook>", *,
+                   editions: bool = True) -> Codebook:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -51,12 +58,13 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
     if root is None:
         raise CodebookError("the codebook is empty", path=path,
                             hint="see configs/codebooks/recovery_peer_support.yaml for the layout")
-    return _Validator(str(path)).codebook(root)
+    return _Validator(str(path), follow_editions=editions).codebook(root)
 
 
 class _Validator:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, follow_editions: bool = True) -> None:
         self.path = path
+        self.follow_editions = follow_editions
         self.seen: dict[str, int] = {}
 
     def fail(self, node: yaml.Node, message: str, hint: str) -> CodebookError:
@@ -117,13 +125,43 @@ class _Validator:
             raise self.fail(themes_node, "'themes' must be a non-empty list",
                             hint="add at least one theme with codes")
         themes = tuple(self.theme(n) for n in themes_node.value)
-        return Codebook(
+        book = Codebook(
             name=self.string(top["name"], "'name'"),
             version=self.string(top["version"], "'version'"),
             description=self.string(top["description"], "'description'", allow_empty=True)
             if "description" in top else "",
             themes=themes,
+            language=self.string(top["language"], "'language'") if "language" in top else "",
         )
+        if "editions" in top and self.follow_editions:
+            book = replace(book, editions=self.editions(top["editions"], book))
+        return book
+
+    def editions(self, node: yaml.Node, book: Codebook) -> tuple[Codebook, ...]:
+        """The codebook in other languages: file names (relative to this file) or inline."""
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, "'editions' must be a list of codebook files",
+                            hint="e.g. editions: [my_codebook.zh-TW.yaml]")
+        out = []
+        for item in node.value:
+            if isinstance(item, yaml.ScalarNode):
+                relative = self.string(item, "an edition's file name")
+                target = Path(self.path).parent / relative
+                if not target.exists():
+                    raise self.fail(item, f"the edition {relative!r} does not exist",
+                                    hint=f"put it next to {Path(self.path).name} or fix the "
+                                         "name")
+                edition = load_codebook(target, editions=False)
+            else:
+                edition = _Validator(self.path, follow_editions=False).codebook(item)
+            if sorted(edition.code_ids()) != sorted(book.code_ids()) or \
+                    sorted(t.id for t in edition.themes) != sorted(t.id for t in book.themes):
+                raise self.fail(item, f"the edition {edition.name!r} does not have the same "
+                                      "theme and code ids as this codebook",
+                                hint="an edition is the same codebook in another language: "
+                                     "give every theme and code the same id")
+            out.append(edition)
+        return tuple(out)
 
     def theme(self, node: yaml.Node) -> Theme:
         fields = self.mapping(node, _THEME, "a theme")
@@ -158,10 +196,20 @@ class _Validator:
 
 
 def codebook_to_yaml(codebook: Codebook) -> str:
-    """The YAML text of a codebook, in the layout `load_codebook` reads."""
+    """The YAML text of a codebook, in the layout `load_codebook` reads (editions inline, so
+    the text stands alone)."""
+    return yaml.safe_dump(_codebook_data(codebook), allow_unicode=True, sort_keys=False,
+                          width=100)
+
+
+def _codebook_data(codebook: Codebook) -> dict[str, Any]:
     data: dict[str, Any] = {"name": codebook.name, "version": codebook.version}
     if codebook.description:
         data["description"] = codebook.description
+    if codebook.language:
+        data["language"] = codebook.language
+    if codebook.editions:
+        data["editions"] = [_codebook_data(edition) for edition in codebook.editions]
     data["themes"] = []
     for theme in codebook.themes:
         t: dict[str, Any] = {"id": theme.id, "name": theme.name}
@@ -175,4 +223,18 @@ def codebook_to_yaml(codebook: Codebook) -> str:
                     c[key] = list(getattr(code, key))
             t["codes"].append(c)
         data["themes"].append(t)
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return data
+
+
+def codebook_languages(codebook: Codebook) -> set[str]:
+    """The languages a codebook and its editions are written in (base codes: "zh-TW" -> "zh"),
+    from their `language` keys, else guessed from their text as ingest guesses a transcript's."""
+    out = set()
+    for book in (codebook, *codebook.editions):
+        if book.language:
+            out.add(book.language.split("-")[0].lower())
+        else:
+            text = " ".join(f"{code.name} {code.definition} {' '.join(code.examples)}"
+                            for _, code in book.codes())
+            out.add(detect_language(text))
+    return out

@@ -77,6 +77,7 @@ _RANGES = {
     ("segment", "fragment_min_chars_cjk"): (lambda v: v >= 0, "0 or more"),
     ("embed", "batch_size"): (lambda v: v >= 1, "1 or more"),
     ("embed", "max_seq_length"): (lambda v: v is None or v >= 8, "null or 8 or more"),
+    ("embed", "prefix"): (lambda v: v is None or isinstance(v, str), "null or a string"),
     ("suggest", "top_k"): (lambda v: v >= 1, "1 or more"),
     ("suggest", "threshold"): (lambda v: 0.0 <= v <= 1.0, "between 0 and 1"),
     ("suggest", "turn_weight"): (lambda v: v >= 0, "0 or more"),
@@ -84,12 +85,13 @@ _RANGES = {
     ("suggest", "top_examples"): (lambda v: v >= 1, "1 or more"),
     ("suggest", "exclude_weight"): (lambda v: v >= 0, "0 or more"),
     ("suggest", "classifier_weight"): (lambda v: v >= 0, "0 or more"),
-    ("suggest", "calibration"): (lambda v: len(v) == 3, "three numbers: score, margin, bias"),
+    ("suggest", "calibration"): (lambda v: v is None or len(v) == 3,
+                                 "null or three numbers: score, margin, bias"),
 }
 _CHOICES = {
     ("segment", "unit"): ("sentence", "turn", "window"),
     ("segment", "fragment_policy"): ("merge", "drop", "keep"),
-    ("embed", "backend"): ("sentence-transformers", "onnx-int8", "tfidf"),
+    ("embed", "backend"): ("auto", "sentence-transformers", "onnx-int8", "tfidf"),
     ("suggest", "context"): ("turn", "none"),
 }
 

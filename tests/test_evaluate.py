@@ -140,7 +140,7 @@ def _no_nan(text: str) -> Any:
 def test_evaluate_cli_prints_tables_and_writes_json(tiny: tuple[RunFolder, Path]) -> None:
     run, gold = tiny
     result = runner.invoke(app, ["evaluate", str(run.path), "--gold", str(gold),
-                                 "--threshold", "0.1:0.5:0.1", "--bootstrap", "200"])
+                                 "--threshold", "0.05:0.5:0.05", "--bootstrap", "200"])
     assert result.exit_code == 0, result.output
     for heading in ("Overall", "Per code", "Themes", "Human baseline", "Threshold sweep",
                     "covers at least 50% of the segment", "coder A vs coder B"):
@@ -153,11 +153,12 @@ def test_evaluate_cli_prints_tables_and_writes_json(tiny: tuple[RunFolder, Path]
     assert {"top1_accuracy", "top3_accuracy", "micro_f1", "krippendorff_alpha",
             "gwet_ac1"} <= set(report["overall"])
     assert set(report["intervals"]["figures"]) >= {"micro_f1", "krippendorff_alpha"}
-    assert [r["threshold"] for r in report["threshold_sweep"]["rows"]] == [0.1, 0.2, 0.3, 0.4,
-                                                                            0.5]
+    assert [r["threshold"] for r in report["threshold_sweep"]["rows"]] == [
+        0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
     # The suggestions were scored with the run's settings, so rescoring reproduces them.
     assert not any("recomputed" in w for w in report["warnings"])
-    at_run = next(r for r in report["threshold_sweep"]["rows"] if r["threshold"] == 0.3)
+    threshold = run.manifest()["config"]["suggest"]["threshold"]
+    at_run = next(r for r in report["threshold_sweep"]["rows"] if r["threshold"] == threshold)
     assert at_run["micro_f1"] == report["overall"]["micro_f1"]
     assert report["per_code"]["unused"]["support"] == 0
     assert "per_code.unused.recall" in report["undefined"]

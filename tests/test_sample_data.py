@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -48,23 +49,35 @@ def test_sample_coders_disagree_sometimes(sample_dir: Path) -> None:
     assert exact  # many boundaries agree exactly, some do not
 
 
-def test_sample_readme_names_the_held_out_transcripts(sample_dir: Path) -> None:
+def _held_out_prefixes() -> tuple[str, ...]:
+    """The held-out prefixes of every language (p03, p06, p08 in English; p11, p13 in Chinese)."""
     from benchmarks.quality import HELD_OUT
 
+    return tuple(prefix for prefixes in HELD_OUT.values() for prefix in prefixes)
+
+
+def test_sample_readme_names_the_held_out_transcripts(sample_dir: Path) -> None:
+    held_out = _held_out_prefixes()
+    assert {"p03", "p06", "p08", "p11", "p13"} <= set(held_out)
     readme = (sample_dir / "README.md").read_text(encoding="utf-8")
     assert "held out" in readme
-    for prefix in HELD_OUT:
+    for prefix in held_out:
         assert any(p.name.startswith(prefix) for p in sample_dir.iterdir())
         assert prefix in readme
 
 
 def test_sample_examples_are_not_drawn_from_held_out_transcripts(sample_dir: Path) -> None:
-    from benchmarks.quality import HELD_OUT
-
+    """No codebook example (either edition) shares a run of 8 words, or of 7 Chinese
+    characters, with a held-out transcript: quality figures would flatter the suggester."""
     book = load_codebook(REFERENCE_CODEBOOK)
-    held = [s.text for s in ingest.read_all([sample_dir]) if s.name.startswith(HELD_OUT)]
-    for _, code in book.codes():
-        for example in code.examples:
-            words = example.split()
-            probes = {" ".join(words[i:i + 8]) for i in range(0, max(1, len(words) - 7), 4)}
-            assert not any(p in text for p in probes for text in held), example
+    assert book.editions  # the Chinese edition is checked too
+    held_out = _held_out_prefixes()
+    held = [s.text for s in ingest.read_all([sample_dir]) if s.name.startswith(held_out)]
+    for edition in (book, *book.editions):
+        for _, code in edition.codes():
+            for example in code.examples:
+                words = example.split()
+                probes = {" ".join(words[i:i + 8]) for i in range(0, max(1, len(words) - 7), 4)}
+                for han in re.findall(r"[\u3400-\u9fff]{7,}", example):
+                    probes |= {han[i:i + 7] for i in range(len(han) - 6)}
+                assert not any(p in text for p in probes for text in held), example

@@ -270,6 +270,27 @@ def test_segment_chinese_fragments_use_cjk_threshold() -> None:
     assert _texts(source, fragment_policy="keep") == ["好。", "我在這裡工作了十年。", "嗯嗯。"]
 
 
+def test_segment_chinese_quotes_ellipses_and_mixed_english() -> None:
+    """No spaces needed: 。！？ end a sentence, also inside 「」 (the quote stays whole), an
+    ellipsis …… and ～ do not, and English sentences inside a Chinese turn split on their
+    own full stops."""
+    source = _source([("社工師L", "他說：「聲音還在啦。」然後就走了。我想想……應該是吧？"
+                                  "我們那個 peer support group 其實很重要。It really helps people. "
+                                  "對啊，真的～大家都會來。")], language="zh")
+    assert _texts(source, fragment_policy="keep") == [
+        "他說：「聲音還在啦。」", "然後就走了。", "我想想……應該是吧？",
+        "我們那個 peer support group 其實很重要。", "It really helps people.",
+        "對啊，真的～大家都會來。"]
+
+
+def test_segment_chinese_fragment_policy_counts_characters() -> None:
+    """Under fragment_min_chars_cjk characters (5, punctuation included) is a fragment."""
+    source = _source([("護理師K", "對啊。我們每天都見面。")], language="zh")
+    assert _texts(source) == ["對啊。我們每天都見面。"]  # 3 characters: merged
+    source = _source([("護理師K", "真的很辛苦。我們每天都見面。")], language="zh")
+    assert _texts(source) == ["真的很辛苦。", "我們每天都見面。"]  # 6 characters: a sentence
+
+
 def test_segment_sentence_spans_are_trimmed() -> None:
     text = "  First sentence here.\n\nSecond one!  "
     assert sentence_spans(text) == [(2, 22), (24, 35)]

@@ -13,13 +13,14 @@ import json
 import random
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import pipeline.stages
-from pipeline.codebook import load_codebook
+from pipeline.codebook import codebook_to_yaml, load_codebook
 from pipeline.config import REFERENCE_CODEBOOK
 from pipeline.embed import CachedEmbedder
 from pipeline.embed.base import Embedder, normalize_rows
@@ -157,10 +158,28 @@ def test_streaming_language_warnings_come_from_the_index(run: RunFolder,
                                                          fast_config: dict) -> None:
     result = suggest_stage(run.path, fast_config,
                            embedder=HashEmbedder(languages=frozenset({"en"})))
-    assert result.warnings == [
+    language, calibration = result.warnings
+    assert language == (
         "1 source(s) are in zh (p09_nurse_rehab_center_zh.txt), which the embedding model was "
-        "not trained on (it knows: en); their suggestions are unreliable. Use a multilingual "
-        "model (embed.model) or embed.backend=tfidf with a codebook in that language."]
+        "not trained on (it knows: en); their suggestions are unreliable. Use the multilingual "
+        "default (embed.model=multilingual-e5-small), or embed.backend=tfidf with a codebook in "
+        "that language.")
+    assert calibration.startswith("no zero-shot calibration was fitted for this embedding model")
+
+
+def test_streaming_codebook_in_another_language_than_the_corpus_is_a_warning(
+        run: RunFolder, fast_config: dict) -> None:
+    """A multilingual model and a codebook without a Chinese edition: Chinese sources are
+    coded across languages, and the warning says so and how to do better."""
+    english_only = replace(load_codebook(REFERENCE_CODEBOOK), editions=())
+    run.write_text("codebook.yaml", codebook_to_yaml(english_only))
+    result = suggest_stage(run.path, fast_config)
+    (warning,) = result.warnings
+    assert warning.startswith("1 source(s) are in zh (p09_nurse_rehab_center_zh.txt), but the "
+                              "codebook is written in en only: the multilingual model matches")
+    assert "`editions` key" in warning
+    run.write_text("codebook.yaml", codebook_to_yaml(load_codebook(REFERENCE_CODEBOOK)))
+    assert suggest_stage(run.path, fast_config).warnings == []  # with its Chinese edition
 
 
 def test_streaming_a_segment_of_an_unknown_source_is_a_clean_error(run: RunFolder,

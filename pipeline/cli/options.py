@@ -26,7 +26,7 @@ ThresholdOption = Annotated[
     float | None, typer.Option(help="Calibrated score a code needs to be suggested.")]
 BackendOption = Annotated[
     str | None,
-    typer.Option(help="Embedding backend: sentence-transformers, onnx-int8 or tfidf."),
+    typer.Option(help="Embedding backend: auto, onnx-int8, sentence-transformers or tfidf."),
 ]
 JobsOption = Annotated[
     int,

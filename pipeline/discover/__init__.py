@@ -156,7 +156,7 @@ def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
             pool = [s for s in pool if by_source[s.source_id].language in covered]
 
     # -- filler -------------------------------------------------------------------------
-    prototypes = PrototypeSuggester(embedder, classifier_weight=0.0).fit(book)
+    prototypes = PrototypeSuggester(embedder, classifier_weight=0.0).fit(book, book.editions)
     positive = prototypes.text_kind_ != "exclude"
     own = embedder.encode([s.text for s in pool]) if pool else \
         np.zeros((0, embedder.dimension), np.float32)

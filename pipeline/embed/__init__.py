@@ -11,11 +11,11 @@ from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.embed.cache import CachedEmbedder, EmbeddingCache
 from pipeline.errors import ConfigError
 
-BACKENDS = ("sentence-transformers", "onnx-int8", "tfidf")
+BACKENDS = ("auto", "sentence-transformers", "onnx-int8", "tfidf")
 DEFAULT_CACHE = Path(".precode-cache")
 
 __all__ = ["BACKENDS", "CachedEmbedder", "Embedder", "EmbeddingCache", "cache_dir",
-           "make_embedder", "normalize_rows"]
+           "make_embedder", "normalize_rows", "resolve_backend"]
 
 
 def cache_dir(section: dict[str, Any]) -> Path | None:
@@ -26,20 +26,32 @@ def cache_dir(section: dict[str, Any]) -> Path | None:
     return Path(str(value)).expanduser()
 
 
+def resolve_backend(backend: str) -> str:
+    """`auto`: the int8 ONNX path where onnxruntime and onnx are installed (the `onnx` extra),
+    else the same model in fp32 PyTorch."""
+    if backend != "auto":
+        return backend
+    import importlib.util
+    found = all(importlib.util.find_spec(name) for name in ("onnxruntime", "onnx"))
+    return "onnx-int8" if found else "sentence-transformers"
+
+
 def make_embedder(section: dict[str, Any],
                   progress: Callable[[int, int], None] | None = None) -> CachedEmbedder:
     """The embedder named by the `embed` config section, wrapped in the disk cache."""
-    backend = section["backend"]
+    backend = resolve_backend(section["backend"])
+    root = cache_dir(section) or DEFAULT_CACHE  # model folders and exports live there
     inner: Embedder
     if backend == "sentence-transformers":
         from pipeline.embed.sentence import SentenceTransformerEmbedder
         inner = SentenceTransformerEmbedder(section["model"], batch_size=section["batch_size"],
-                                            max_seq_length=section["max_seq_length"])
+                                            max_seq_length=section["max_seq_length"],
+                                            prefix=section.get("prefix"), cache_root=root)
     elif backend == "onnx-int8":
         from pipeline.embed.onnx import OnnxInt8Embedder
-        inner = OnnxInt8Embedder(section["model"], cache_dir(section) or DEFAULT_CACHE,
-                                 batch_size=section["batch_size"],
-                                 max_seq_length=section["max_seq_length"])
+        inner = OnnxInt8Embedder(section["model"], root, batch_size=section["batch_size"],
+                                 max_seq_length=section["max_seq_length"],
+                                 prefix=section.get("prefix"))
     elif backend == "tfidf":
         from pipeline.embed.tfidf import TfidfEmbedder
         inner = TfidfEmbedder()

@@ -19,6 +19,9 @@ class Embedder(ABC):
     cacheable: bool = True
     #: languages the model was trained on; None when unknown or any
     languages: frozenset[str] | None = None
+    #: the name defaults fitted per model are kept under (zero-shot calibration); None when
+    #: the model is not one precode knows
+    model_key: str | None = None
 
     @property
     @abstractmethod

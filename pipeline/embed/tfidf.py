@@ -18,6 +18,7 @@ from pipeline.embed.base import Embedder, normalize_rows
 
 class TfidfEmbedder(Embedder):
     cacheable = False  # computing is faster than reading the cache
+    model_key = "tfidf"
 
     def __init__(self, max_features: int = 4096) -> None:
         self.max_features = max_features

@@ -18,11 +18,11 @@ from pipeline.ingest.docx import read_docx
 from pipeline.ingest.encoding import decode
 from pipeline.ingest.speakers import DEFAULT_INTERVIEWER_NAMES
 from pipeline.ingest.text import turns_from_text
+from pipeline.language import detect_language
 from pipeline.model import Source
 
 SUPPORTED = (".txt", ".md", ".docx", ".vtt", ".srt")
 _NOT_TRANSCRIPTS = re.compile(r"^(readme|license|licence|changelog|notice)(\.|$)", re.I)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -121,12 +121,3 @@ def find_files(paths: Iterable[str | Path],
 def read_all(paths: Iterable[str | Path], options: IngestOptions | None = None) -> list[Source]:
     """Read every transcript under `paths` (files or folders)."""
     return [read(path, options, name=name) for path, name in find_files(paths)]
-
-
-def detect_language(text: str, setting: str = "auto") -> str:
-    """`setting` unless it is "auto"; else zh when CJK characters dominate, otherwise en."""
-    if setting != "auto":
-        return setting
-    letters = sum(1 for ch in text if ch.isalpha())
-    cjk = len(_CJK.findall(text))
-    return "zh" if letters and cjk / letters > 0.3 else "en"

@@ -7,20 +7,23 @@ evidence per segment and code) out. `pipeline.stages.suggest_stage` writes it to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from pipeline.codebook import codebook_languages
 from pipeline.embed.base import Embedder
 from pipeline.errors import CodebookError
 from pipeline.model import Codebook, Evidence, Segment, Source
 from pipeline.suggest.context import context_texts, query_vectors
 from pipeline.suggest.head import SavedHead, TrainedHead
 from pipeline.suggest.output import Scored, ranked, suggestion_rows, suggestions
-from pipeline.suggest.prototype import PrototypeSuggester
+from pipeline.suggest.prototype import PrototypeSuggester, resolve_calibration
 
 __all__ = ["PrototypeSuggester", "SavedHead", "Scored", "Scorer", "TrainedHead", "ranked",
-           "score_segments", "segment_vectors", "suggestion_rows", "suggestions"]
+           "score_segments", "segment_vectors", "suggestion_rows", "suggestions",
+           "usable_editions"]
 
 
 def segment_vectors(segments: Sequence[Segment], sources: Sequence[Source], embedder: Embedder,
@@ -34,6 +37,15 @@ def segment_vectors(segments: Sequence[Segment], sources: Sequence[Source], embe
     return query_vectors(texts, embedder, turn_weight, settings["question_weight"])
 
 
+def usable_editions(codebook: Codebook, embedder: Embedder) -> list[Codebook]:
+    """The codebook's editions in languages the embedding model knows (all of them for a
+    multilingual model): an edition the model cannot read would only add noise."""
+    known = embedder.languages
+    if known is None:
+        return list(codebook.editions)
+    return [e for e in codebook.editions if codebook_languages(replace(e, editions=())) <= known]
+
+
 class Scorer:
     """A suggester made ready once (the codebook embedded, or a head loaded), then applied to
     any number of segment batches: a large run is scored chunk by chunk in bounded memory."""
@@ -44,11 +56,15 @@ class Scorer:
         self.settings = settings
         self.explain: Callable[[np.ndarray, int, Sequence[str]], list[list[Evidence]]]
         self.predict: Callable[[np.ndarray], np.ndarray]
+        self.warnings: list[str] = []
         if head is None:
+            calibration, warning = resolve_calibration(settings, embedder.model_key)
+            self.warnings += [warning] if warning else []
             zero_shot = PrototypeSuggester(embedder, top_examples=settings["top_examples"],
                                            exclude_weight=settings["exclude_weight"],
                                            classifier_weight=settings["classifier_weight"],
-                                           calibration=settings["calibration"]).fit(codebook)
+                                           calibration=calibration
+                                           ).fit(codebook, usable_editions(codebook, embedder))
             self.code_ids, self.method = list(zero_shot.code_ids_), zero_shot.method
             self.predict, self.explain = zero_shot.predict_proba, zero_shot.evidence
         else:

@@ -15,6 +15,7 @@ calibration on two features, the raw score and its margin to the segment's best 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +24,9 @@ from pipeline.errors import CodebookError, ModelError
 from pipeline.model import Codebook, Evidence
 
 # Fitted on the sample corpus' development transcripts (held-out ones excluded) with the
-# default model; `precode train` learns its own calibration from the user's coded data.
-DEFAULT_CALIBRATION = (3.12, 3.57, -3.06)
+# default model (benchmarks/tune_zero_shot.py); `precode train` learns its own calibration
+# from the user's coded data. configs/default.yaml holds the same numbers.
+DEFAULT_CALIBRATION = (13.24, 6.15, -21.06)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -36,7 +38,7 @@ class PrototypeSuggester:
 
     method = "zero-shot"
 
-    def __init__(self, embedder: Embedder, top_examples: int = 3, exclude_weight: float = 0.0,
+    def __init__(self, embedder: Embedder, top_examples: int = 1, exclude_weight: float = 0.0,
                  classifier_weight: float = 0.2, classifier_C: float = 10.0,
                  calibration: Sequence[float] = DEFAULT_CALIBRATION) -> None:
         self.embedder = embedder
@@ -46,7 +48,10 @@ class PrototypeSuggester:
         self.classifier_C = classifier_C
         self.calibration = calibration
 
-    def fit(self, codebook: Codebook) -> PrototypeSuggester:
+    def fit(self, codebook: Codebook, editions: Sequence[Codebook] = ()) -> PrototypeSuggester:
+        """Embed the codebook's texts. `editions` are the same codebook in other languages
+        (the same code ids): their texts join each code's own, so a code is recognised in
+        every language it is described in, and evidence comes in the segment's language."""
         pairs = list(codebook.codes())
         if not pairs:
             raise CodebookError("the codebook has no codes", hint="add codes to its themes")
@@ -55,19 +60,27 @@ class PrototypeSuggester:
                              hint="see configs/default.yaml")
         self.code_ids_ = [code.id for _, code in pairs]
         self.theme_ids_ = [theme.id for theme, _ in pairs]
+        index = {code_id: k for k, code_id in enumerate(self.code_ids_)}
         texts: list[str] = []
         owner: list[int] = []
         kind: list[str] = []
-        for k, (theme, code) in enumerate(pairs):
-            items = [("definition", f"{theme.name}: {code.name}. {code.definition}")]
-            items += [("include", t) for t in code.include]
-            items += [("example", t) for t in code.examples]
-            items += [("exclude", t) for t in code.exclude]
-            for what, text in items:
-                texts.append(text)
-                owner.append(k)
-                kind.append(what)
-        vectors = self.embedder.encode(texts)
+        for book in (codebook, *editions):
+            if book is not codebook and sorted(book.code_ids()) != sorted(self.code_ids_):
+                raise CodebookError(
+                    f"the codebook edition {book.name!r} does not have the same code ids as "
+                    f"{codebook.name!r}", hint="editions of one codebook must use the same ids")
+            for theme, code in book.codes():
+                items = [("definition", f"{theme.name}: {code.name}. {code.definition}")]
+                items += [("include", t) for t in code.include]
+                items += [("example", t) for t in code.examples]
+                items += [("exclude", t) for t in code.exclude]
+                for what, text in items:
+                    texts.append(text)
+                    owner.append(index[code.id])
+                    kind.append(what)
+        # float64 from here on: float32 products vary in their last bits with the shape of
+        # the batch (BLAS blocking), and a chunked run must round scores as a whole run does
+        vectors = self.embedder.encode(texts).astype(np.float64)
         owner_arr = np.array(owner)
         kind_arr = np.array(kind)
         self.texts_ = texts
@@ -105,6 +118,7 @@ class PrototypeSuggester:
     def decision_function(self, vectors: np.ndarray) -> np.ndarray:
         """Raw scores, shape (n_segments, n_codes); higher means closer to the code."""
         self._check(vectors)
+        vectors = np.asarray(vectors, dtype=np.float64)
         sims = vectors @ self.text_vectors_.T
         scores = vectors @ self.centroids_.T
         for k, anchors in enumerate(self.anchor_mask_):
@@ -129,7 +143,7 @@ class PrototypeSuggester:
                  sources: Sequence[str] | None = None, limit: int = 1) -> list[list[Evidence]]:
         """For each vector: the codebook texts of one code nearest to it (`sources` unused)."""
         anchors = self.anchor_mask_[code_index]
-        sims = vectors @ self.text_vectors_[anchors].T
+        sims = np.asarray(vectors, dtype=np.float64) @ self.text_vectors_[anchors].T
         out = []
         code_id = self.code_ids_[code_index]
         for row in sims:
@@ -138,6 +152,26 @@ class PrototypeSuggester:
                                  f"codebook:{code_id}:{self.text_kind_[anchors[b]]}")
                         for b in best])
         return out
+
+
+def resolve_calibration(settings: dict[str, Any], model_key: str | None
+                        ) -> tuple[Sequence[float], str | None]:
+    """The zero-shot calibration a run uses, and a warning when none was fitted for its model.
+
+    Raw scores are on each embedder's own scale, so `suggest.calibration: null` takes the one
+    fitted for the model (`suggest.calibrations`); an unknown model gets the default model's,
+    which makes its scores rankings rather than probabilities.
+    """
+    if settings.get("calibration") is not None:
+        return settings["calibration"], None
+    table = settings.get("calibrations") or {}
+    if model_key in table:
+        return table[model_key], None
+    warning = ("no zero-shot calibration was fitted for this embedding model, so scores rank "
+               "codes but are not probabilities and the threshold means less; fit one with "
+               "benchmarks/tune_zero_shot.py (suggest.calibration) or train a head on coded "
+               "data (precode train)")
+    return table.get("multilingual-e5-small", DEFAULT_CALIBRATION), warning
 
 
 def calibrate(scores: np.ndarray, calibration: Sequence[float]) -> np.ndarray:
