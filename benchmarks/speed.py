@@ -114,8 +114,8 @@ def manifest_stage(run: Path, stage: str) -> dict[str, object]:
     return data["stages"][stage]
 
 
-def compare_backends(run: Path, count: int, batch_size: int, cache: Path,
-                     model_name: str, rounds: int = 3) -> dict[str, float]:
+def compare_backends(run: Path, count: int, cache: Path, model_name: str,
+                     rounds: int = 3) -> dict[str, float]:
     """fp32 PyTorch vs int8 ONNX on the same texts from the corpus, in this process."""
     import numpy as np
 
@@ -152,7 +152,8 @@ def compare_backends(run: Path, count: int, batch_size: int, cache: Path,
             timings[name] = min(timings.get(name, float("inf")), time.perf_counter() - t0)
     cosine = (vectors["fp32"] * vectors["int8"]).sum(axis=1)
     print(f"\n{model_name}, fp32 vs int8 on the same {len(sample):,} texts of the corpus (in "
-          f"process, batch {batch_size}, best of {rounds} alternating rounds):")
+          f"process, batch {config['embed']['batch_size']}, best of {rounds} alternating "
+          "rounds):")
     for name, seconds in timings.items():
         print(f"  {name:<5} {len(sample) / seconds:8,.0f} texts/s")
     print(f"  int8 / fp32 throughput: {timings['fp32'] / timings['int8']:.2f}x; "
@@ -162,9 +163,9 @@ def compare_backends(run: Path, count: int, batch_size: int, cache: Path,
 
 def compare_defaults(corpus: Path, work: Path, env: dict[str, str]) -> None:
     """A whole `precode run` with today's defaults against the previous default (fp32
-    all-MiniLM-L6-v2), each a cold vector cache with its model already prepared."""
+    all-MiniLM-L6-v2, batches of 64), each a cold vector cache with its model prepared."""
     previous = ["--set", "embed.model=all-MiniLM-L6-v2", "--set",
-                "embed.backend=sentence-transformers"]
+                "embed.backend=sentence-transformers", "--set", "embed.batch_size=64"]
     rows = []
     for name, extra in (("previous default (MiniLM fp32)", previous),
                         ("default (e5, backend auto)", [])):
@@ -248,7 +249,7 @@ def main() -> None:
         if args.compare_defaults:
             compare_defaults(corpus, work, env)
         if args.compare:
-            rates = compare_backends(run, args.compare, 64, cache, args.model)
+            rates = compare_backends(run, args.compare, cache, args.model)
             bare = rates["int8" if args.backend == "onnx-int8" else "fp32"]
             cold = next(s for s in steps if s.name == "suggest (cold cache)")
             if args.backend != "tfidf" and args.interrupt_after is None:

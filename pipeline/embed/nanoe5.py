@@ -258,9 +258,11 @@ def _proto_bytes_field(message: bytes, number: int) -> bytes:
                      hint="pip install --upgrade sentencepiece")
 
 
-def _outside(pieces: list[tuple[str, float]]) -> str:
+def _outside(packed: PackedModel) -> str:
     """A regex character class of the code points that occur in no vocabulary piece."""
-    inside = sorted({ord(ch) for piece, _ in pieces[4:] for ch in piece})
+    special = {packed.bos, packed.eos, packed.pad, packed.unk}
+    inside = sorted({ord(ch) for i, (piece, _) in enumerate(packed.pieces) if i not in special
+                     for ch in piece})
     ranges: list[list[int]] = []
     for cp in inside:
         if ranges and cp == ranges[-1][1] + 1:
@@ -298,7 +300,7 @@ def build_tokenizer(packed: PackedModel) -> Any:
     # would fuse a run of them into one, so each such character is its own pre-token.
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
-        pre_tokenizers.Split(Regex(_outside(packed.pieces)), behavior="isolated"),
+        pre_tokenizers.Split(Regex(_outside(packed)), behavior="isolated"),
     ])
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     # <unk> is not added: the engine never matches it in text ("<unk>" becomes "<", "unk", ">")
@@ -439,6 +441,7 @@ def model_folder(cache_root: Path, *, force: bool = False) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}-", dir=root))
     try:
+        work.chmod(0o755)  # like any folder the user makes (mkdtemp's is private)
         write_folder(packed, work, digest)
         if folder.exists():
             shutil.rmtree(folder)

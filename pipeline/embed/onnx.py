@@ -38,7 +38,7 @@ from pipeline.embed.quantize import quantize
 from pipeline.errors import MissingDependencyError, ModelError
 
 ATTENTION_TOKENS = 128  # batches of longer texts get fewer rows (see encode)
-EXPORT_VERSION = 4  # bump when the export recipe changes: old exports are then rebuilt
+EXPORT_VERSION = 5  # bump when the export recipe changes: old exports are then rebuilt
 
 
 def _require_onnxruntime() -> Any:

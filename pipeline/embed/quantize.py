@@ -39,13 +39,47 @@ def quantize(fp32_path: Path, int8_path: Path) -> int:
     try:
         quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8,
                          per_channel=True, op_types_to_quantize=["MatMul"],
-                         extra_options={"MatMulConstBOnly": True})
+                         extra_options={"MatMulConstBOnly": True,
+                                        "DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
         root.setLevel(level)
     model = onnx.load(str(int8_path))
     rewritten = per_token_activations(model)
+    half_precision_tables(model)
     onnx.save(model, str(int8_path))
     return rewritten
+
+
+def half_precision_tables(model: Any, min_values: int = 1_000_000) -> int:
+    """Store large lookup tables (the word embeddings) in fp16, cast back after the lookup.
+
+    A lookup does no arithmetic, so fp16 only rounds each value once (relative error under
+    0.05%), while the file and the process' memory shrink by half the table: 192 MB for
+    multilingual-e5-small's 250,037 x 384 table. Returns how many tables were converted.
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    tables = {t.name: t for t in graph.initializer
+              if t.data_type == TensorProto.FLOAT and np.prod(t.dims) >= min_values}
+    nodes: list[Any] = []
+    converted = 0
+    for node in graph.node:
+        nodes.append(node)
+        if node.op_type != "Gather" or node.input[0] not in tables:
+            continue
+        table = tables.pop(node.input[0])
+        half = numpy_helper.from_array(numpy_helper.to_array(table).astype(np.float16),
+                                       table.name)
+        table.CopyFrom(half)
+        looked_up = node.output[0]
+        node.output[0] = f"{looked_up}/fp16"
+        nodes.append(helper.make_node("Cast", [node.output[0]], [looked_up],
+                                      name=f"{looked_up}/to_fp32", to=TensorProto.FLOAT))
+        converted += 1
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return converted
 
 
 def per_token_activations(model: Any) -> int:
@@ -104,7 +138,9 @@ def per_token_activations(model: Any) -> int:
                 return add(op, [x, axes], output, keepdims=1)
             return add(op, [x], output, axes=[-1], keepdims=1)
 
-        amax = reduce("ReduceMax", f"{p}/amax", x=add("Abs", [x], f"{p}/abs"))
+        high = reduce("ReduceMax", f"{p}/max")
+        low = add("Neg", [reduce("ReduceMin", f"{p}/min")], f"{p}/neg_min")
+        amax = add("Max", [high, low], f"{p}/amax")  # max |x| without an |x| copy
         row_scale = add("Max", [add("Div", [amax, "per_token/127"], f"{p}/scale0"),
                                 "per_token/tiny"], f"{p}/scale")  # [..., tokens, 1]
         rows = add("Flatten", [x], f"{p}/rows", axis=-1)  # [batch * tokens, features]

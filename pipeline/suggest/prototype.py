@@ -73,7 +73,8 @@ class PrototypeSuggester:
                 items = [("definition", f"{theme.name}: {code.name}. {code.definition}")]
                 items += [("include", t) for t in code.include]
                 items += [("example", t) for t in code.examples]
-                items += [("exclude", t) for t in code.exclude]
+                if self.exclude_weight:  # embedded only when they count
+                    items += [("exclude", t) for t in code.exclude]
                 for what, text in items:
                     texts.append(text)
                     owner.append(index[code.id])
