@@ -191,3 +191,19 @@ def test_embed_e5_vectors_match_the_engine(model_cache: Path, sample_dir: Path) 
     engine = engine_package.E5().query(texts)
     cosine = (ours * engine).sum(axis=1)
     assert cosine.min() >= 0.99, (cosine.min(), texts[int(cosine.argmin())])
+
+
+def test_embed_unprepared_says_what_a_first_run_builds(tmp_path: Path, model_cache: Path) -> None:
+    from pipeline.config import load_config
+    from pipeline.embed import unprepared
+
+    def section(cache: Path, *overrides: str) -> dict:
+        return load_config(overrides=[f"embed.cache_dir={cache}", *overrides])["embed"]
+
+    assert unprepared(section(tmp_path / "empty", "embed.backend=onnx-int8")) == \
+        "rebuilding multilingual-e5-small from its package and exporting it to int8"
+    assert unprepared(section(tmp_path / "empty", "embed.backend=sentence-transformers")) == \
+        "rebuilding multilingual-e5-small from its package"
+    assert unprepared(section(tmp_path / "empty", "embed.backend=tfidf")) is None
+    assert unprepared(section(model_cache, "embed.backend=onnx-int8")) is None  # ready
+    assert not (tmp_path / "empty").exists()  # asking builds nothing

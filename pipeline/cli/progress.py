@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -25,3 +26,14 @@ def embedding_progress(quiet: bool, label: str = "Embedding"
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def announce_preparation(section: dict[str, Any], quiet: bool) -> None:
+    """Say why the first run with a model waits: its files are built once (about 30 s)."""
+    from pipeline.cli import stderr
+    from pipeline.embed import unprepared
+
+    what = None if quiet else unprepared(section)
+    if what:
+        stderr.print(f"First use of the embedding model: {what} (once, about 30 s; "
+                     "`precode model prepare` does this ahead of time).")

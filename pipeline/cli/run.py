@@ -47,7 +47,7 @@ def run_command(
     Example: precode run data/sample --out runs/demo --participants data/sample/participants.csv
     """
     from pipeline.cli import stdout, warn
-    from pipeline.cli.progress import embedding_progress
+    from pipeline.cli.progress import announce_preparation, embedding_progress
 
     overrides = list(set_ or [])
     if unit:
@@ -57,6 +57,7 @@ def run_command(
     if backend:
         overrides.append(f"embed.backend={backend}")
     resolved = load_config(config, overrides)
+    announce_preparation(resolved["embed"], quiet)
     with embedding_progress(quiet, "Suggesting (segments)") as progress:
         results = run_pipeline(inputs, out, resolved, codebook=codebook, model=model,
                                participants=participants, force=force, progress=progress,

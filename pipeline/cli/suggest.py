@@ -39,7 +39,7 @@ def suggest_command(
     Example: precode suggest runs/demo --model models/recovery --threshold 0.4
     """
     from pipeline.cli import stdout, warn
-    from pipeline.cli.progress import embedding_progress
+    from pipeline.cli.progress import announce_preparation, embedding_progress
 
     manifest = RunFolder(run).manifest()
     overrides = list(set_ or [])
@@ -53,6 +53,7 @@ def suggest_command(
     if config or overrides:
         fresh = load_config(config, overrides, base=resolved)
         resolved = {**resolved, "embed": fresh["embed"], "suggest": fresh["suggest"]}
+    announce_preparation(resolved["embed"], quiet)
     with embedding_progress(quiet, "Suggesting (segments)") as progress:
         result = suggest_stage(run, resolved, codebook=codebook, model=model, force=force,
                                progress=progress)

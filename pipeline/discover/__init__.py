@@ -44,7 +44,7 @@ from pipeline.model import Codebook, Segment, Source
 from pipeline.qdpx.runview import RunView, load_run
 from pipeline.report.codes import RULE, run_codes
 from pipeline.runs import RunFolder, fingerprint
-from pipeline.suggest import PrototypeSuggester, segment_vectors
+from pipeline.suggest import PrototypeSuggester, segment_vectors, usable_editions
 
 __all__ = ["Candidate", "Discovery", "Exemplar", "discover", "write_discovery"]
 
@@ -156,7 +156,8 @@ def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
             pool = [s for s in pool if by_source[s.source_id].language in covered]
 
     # -- filler -------------------------------------------------------------------------
-    prototypes = PrototypeSuggester(embedder, classifier_weight=0.0).fit(book, book.editions)
+    prototypes = PrototypeSuggester(embedder, classifier_weight=0.0).fit(
+        book, usable_editions(book, embedder))
     positive = prototypes.text_kind_ != "exclude"
     own = embedder.encode([s.text for s in pool]) if pool else \
         np.zeros((0, embedder.dimension), np.float32)

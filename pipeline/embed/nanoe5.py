@@ -425,6 +425,14 @@ def _is_current(folder: Path, source_digest: str) -> bool:
             and info.get("source_sha256") == source_digest)
 
 
+def prepared_folder(cache_root: Path) -> Path | None:
+    """The current model folder under `cache_root`, or None when it must be (re)built."""
+    source = packaged_file()
+    digest = _file_digest(source)
+    folder = cache_root / "models" / f"{MODEL_NAME}-{digest[:12]}"
+    return folder if _is_current(folder, digest) else None
+
+
 def model_folder(cache_root: Path, *, force: bool = False) -> Path:
     """The rebuilt model folder under `cache_root/models/`, built on first use (~10 s).
 

@@ -41,6 +41,11 @@ ATTENTION_TOKENS = 128  # batches of longer texts get fewer rows (see encode)
 EXPORT_VERSION = 5  # bump when the export recipe changes: old exports are then rebuilt
 
 
+def export_folder(root: Path, model_digest: str) -> Path:
+    """Where the int8 export of the model folder with this digest lives."""
+    return root / f"onnx-int8-v{EXPORT_VERSION}-{model_digest}"
+
+
 def _require_onnxruntime() -> Any:
     try:
         import onnxruntime
@@ -89,7 +94,7 @@ class OnnxInt8Embedder(Embedder):
 
     @property
     def export_dir(self) -> Path:
-        return self.export_root / f"onnx-int8-v{EXPORT_VERSION}-{self._digest}"
+        return export_folder(self.export_root, self._digest)
 
     # -- the model's own settings -------------------------------------------------------------
     def _json(self, relative: str) -> Any:
