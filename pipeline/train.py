@@ -35,7 +35,7 @@ from pipeline.gold import read_gold
 from pipeline.model import Codebook, Coding, Decision, Segment
 from pipeline.runs import RunFolder
 from pipeline.stages import resolve_codebook
-from pipeline.suggest import SavedHead, TrainedHead, segment_vectors
+from pipeline.suggest import SavedHead, TrainedHead, segment_vectors, usable_editions
 from pipeline.suggest.head import head_info
 
 
@@ -76,7 +76,10 @@ def cv_quality(proba: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 
 
 def codebook_examples(book: Codebook, embedder: Embedder) -> Examples:
-    pairs = [(k, t) for k, (_, c) in enumerate(book.codes()) for t in c.examples]
+    """The examples of the codebook and of its editions the model can read."""
+    index = {code_id: k for k, code_id in enumerate(book.code_ids())}
+    pairs = [(index[c.id], t) for edition in (book, *usable_editions(book, embedder))
+             for _, c in edition.codes() for t in c.examples]
     if not pairs:
         return Examples(None, None, [], [])
     vectors = embedder.encode([t for _, t in pairs])
