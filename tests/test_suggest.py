@@ -227,3 +227,39 @@ def test_suggest_trained_evidence_prefers_other_sources(tmp_path: Path) -> None:
     assert own.text == "same interview"  # nearest overall
     [[other]] = saved.evidence(X[:1], 0, ["one.txt"])
     assert other.text == "other interview"
+
+
+def _chinese_edition() -> Codebook:
+    return Codebook("t-zh", "1", (
+        Theme("recovery", "復元", "", (
+            Code("hope", "希望", "希望的定義", examples=("有盼望就會動起來",)),
+        )),
+        Theme("peer", "同儕支持", "", (
+            Code("friends", "朋友", "朋友的定義", examples=("病友之間真的懂",)),
+            Code("jobs", "工作", "工作的定義"),
+        )),
+    ), language="zh-TW")
+
+
+def test_suggest_editions_join_the_codes_texts_where_the_model_reads_them() -> None:
+    """An edition's examples become evidence (zero-shot) and training rows (trained head)
+    for a model of any language, and are left out for a model that does not know it."""
+    from dataclasses import replace
+
+    from pipeline.suggest import usable_editions
+    from pipeline.train import codebook_examples
+
+    emb = _embedder()
+    emb.table["有盼望就會動起來"] = np.asarray([0.95, 0, 0, 0.3], np.float32)
+    book = replace(_codebook(), language="en", editions=(_chinese_edition(),))
+    assert usable_editions(book, emb) == [book.editions[0]]  # languages None: any
+    model = PrototypeSuggester(emb).fit(book, usable_editions(book, emb))
+    assert "有盼望就會動起來" in model.texts_
+    [items] = model.evidence(emb.encode(["有盼望就會動起來"]), 0)
+    assert items[0].text == "有盼望就會動起來"
+    examples = codebook_examples(book, emb)
+    assert examples.texts[-2:] == ["有盼望就會動起來", "病友之間真的懂"]
+    assert examples.codes[-2:] == [0, 1]  # hope, friends: by id, not by position
+    emb.languages = frozenset({"en"})
+    assert usable_editions(book, emb) == []
+    assert "有盼望就會動起來" not in codebook_examples(book, emb).texts
