@@ -47,12 +47,14 @@ DRAWS = 50
 
 
 def without(book: Codebook, code_id: str) -> Codebook:
+    """The codebook, and each of its editions, without one code."""
     themes = []
     for theme in book.themes:
         codes = tuple(c for c in theme.codes if c.id != code_id)
         if codes:
             themes.append(dataclasses.replace(theme, codes=codes))
-    return dataclasses.replace(book, themes=tuple(themes))
+    editions = tuple(without(edition, code_id) for edition in book.editions)
+    return dataclasses.replace(book, themes=tuple(themes), editions=editions)
 
 
 def best_candidate(result: Discovery, coded: set[str]) -> dict[str, float | int | str] | None:
@@ -88,7 +90,7 @@ def chance(result: Discovery, coded: set[str], rng: np.random.Generator) -> floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", default="sentence-transformers")
+    parser.add_argument("--backend", default="auto")
     parser.add_argument("--coder", default="A")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="config override, e.g. discover.method=hdbscan")

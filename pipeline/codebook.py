@@ -22,6 +22,7 @@ from pipeline.language import detect_language
 from pipeline.model import Code, Codebook, Theme
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _TOP = {"name": True, "version": True, "description": False, "language": False,
         "editions": False, "themes": True}
 _THEME = {"id": True, "name": True, "description": False, "codes": True}
@@ -131,11 +132,18 @@ class _Validator:
             description=self.string(top["description"], "'description'", allow_empty=True)
             if "description" in top else "",
             themes=themes,
-            language=self.string(top["language"], "'language'") if "language" in top else "",
+            language=self.language(top["language"]) if "language" in top else "",
         )
         if "editions" in top and self.follow_editions:
             book = replace(book, editions=self.editions(top["editions"], book))
         return book
+
+    def language(self, node: yaml.Node) -> str:
+        value = self.string(node, "'language'")
+        if not _LANGUAGE.match(value):
+            raise self.fail(node, f"'language' must be a language code, not {value!r}",
+                            hint="e.g. en, zh, zh-TW (ISO 639-1, optionally with a region)")
+        return value
 
     def editions(self, node: yaml.Node, book: Codebook) -> tuple[Codebook, ...]:
         """The codebook in other languages: file names (relative to this file) or inline."""
@@ -147,19 +155,33 @@ class _Validator:
             if isinstance(item, yaml.ScalarNode):
                 relative = self.string(item, "an edition's file name")
                 target = Path(self.path).parent / relative
-                if not target.exists():
-                    raise self.fail(item, f"the edition {relative!r} does not exist",
+                if not target.is_file():
+                    raise self.fail(item, f"the edition {relative!r} is not a file",
                                     hint=f"put it next to {Path(self.path).name} or fix the "
                                          "name")
+                if target.resolve() == Path(self.path).resolve():
+                    raise self.fail(item, "a codebook cannot be its own edition",
+                                    hint="list the same codebook in other languages")
                 edition = load_codebook(target, editions=False)
+                name = relative
             else:
                 edition = _Validator(self.path, follow_editions=False).codebook(item)
-            if sorted(edition.code_ids()) != sorted(book.code_ids()) or \
-                    sorted(t.id for t in edition.themes) != sorted(t.id for t in book.themes):
-                raise self.fail(item, f"the edition {edition.name!r} does not have the same "
-                                      "theme and code ids as this codebook",
+                name = edition.name
+            mine = {code.id: theme.id for theme, code in book.codes()}
+            theirs = {code.id: theme.id for theme, code in edition.codes()}
+            if mine != theirs:
+                differ = sorted(set(mine.items()) ^ set(theirs.items()))
+                shown = ", ".join(f"{code} (theme {theme})" for code, theme in differ[:6])
+                raise self.fail(item, f"the edition {name!r} does not have the same codes in "
+                                      f"the same themes as this codebook; they differ in: "
+                                      f"{shown}",
                                 hint="an edition is the same codebook in another language: "
                                      "give every theme and code the same id")
+            if edition.language and book.language and \
+                    edition.language.split("-")[0] == book.language.split("-")[0]:
+                raise self.fail(item, f"the edition {name!r} is in {edition.language}, the "
+                                      "language of this codebook",
+                                hint="editions are the same codebook in other languages")
             out.append(edition)
         return tuple(out)
 

@@ -24,6 +24,7 @@ from pipeline.model import Segment, Source
 UNITS = ("sentence", "turn", "window")
 FRAGMENT_POLICIES = ("merge", "drop", "keep")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_OPENERS = set("([{（［｛「『【〔〖《〈“‘")
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,24 @@ def sentence_spans_many(texts: list[str], language: str = "en") -> list[list[tup
             start, end = _trim(text, sent.start_char, sent.end_char)
             if end > start:
                 spans.append((start, end))
-        out.append(spans)
+        out.append(_openers_forward(text, spans))
     return out
+
+
+def _openers_forward(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """spaCy's sentencizer keeps every punctuation mark after a full stop with the sentence
+    it ends, opening brackets too: "...了。（笑）我們..." would end in "（" and the next
+    sentence start with "笑）". An opening bracket or quote belongs to what follows."""
+    out = list(spans)
+    for i in range(len(out) - 1):
+        start, end = out[i]
+        cut = end
+        while cut > start and text[cut - 1] in _OPENERS:
+            cut -= 1
+        if cut < end:
+            out[i] = _trim(text, start, cut)
+            out[i + 1] = (cut, out[i + 1][1])
+    return [(s, e) for s, e in out if e > s]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

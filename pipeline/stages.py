@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any, TypeVar
@@ -399,7 +399,7 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     warnings = _language_warnings(index, cached, book)
     settings = config["suggest"]
     scorer = Scorer(book, cached, settings, head)
-    warnings += scorer.warnings
+    warnings += scorer.warnings + ([] if head else _calibration_warnings(book))
     counts = {"segments": 0, "suggestions": 0, "segments_with_code": 0}
     # Chunk by chunk, so memory holds one chunk's vectors and sources, whatever the corpus size.
     with index, atomic_write(run.file("suggestions.jsonl")) as rows_fh, \
@@ -488,6 +488,18 @@ def _sources_of(chunk: Sequence[Segment], index: SourceIndex, run: RunFolder) ->
     return list(needed.values())
 
 
+def _calibration_warnings(book: Codebook) -> list[str]:
+    """Zero-shot scores are calibrated on the reference codebook; say so for any other."""
+    reference = load_codebook(REFERENCE_CODEBOOK, editions=False)
+    if sorted(book.code_ids()) == sorted(reference.code_ids()):
+        return []
+    return [f"the zero-shot scores were calibrated on the reference codebook "
+            f"({len(reference.code_ids())} codes); with this one ({len(book.code_ids())} "
+            "codes) they rank codes, but the threshold may let through too many or too few: "
+            "check it on a few coded transcripts (`precode evaluate RUN --gold FILE "
+            "--threshold 0.05:0.5:0.05`) or train a head on them (`precode train`)"]
+
+
 def _language_warnings(index: SourceIndex, embedder: Embedder, book: Codebook) -> list[str]:
     """What happens to sources in a language the model or the codebook does not cover."""
 
@@ -499,24 +511,37 @@ def _language_warnings(index: SourceIndex, embedder: Embedder, book: Codebook) -
 
     corpus = set(index.languages.values())
     covered = embedder.languages
+    name = f"the embedding model {embedder.model_key}" if embedder.model_key else \
+        "the embedding model"
+    out = []
     if covered is not None and corpus - covered:
-        name = f"the embedding model {embedder.model_key}" if embedder.model_key else \
-            "the embedding model"
-        return [f"{sources_in(corpus - covered)}, which {name} was not trained on (it knows: "
-                f"{', '.join(sorted(covered))}); their suggestions are unreliable. Use the "
-                "multilingual default (embed.model=multilingual-e5-small), or "
-                "embed.backend=tfidf with a codebook in that language."]
-    described = codebook_languages(book)
-    missing = corpus - described
+        out.append(f"{sources_in(corpus - covered)}, which {name} was not trained on (it "
+                   f"knows: {', '.join(sorted(covered))}); their suggestions are unreliable. "
+                   "Use the multilingual default (embed.model=multilingual-e5-small), or "
+                   "embed.backend=tfidf with a codebook in that language.")
+    own = codebook_languages(replace(book, editions=()))
+    if covered is not None and own - covered:
+        out.append(f"the codebook is written in {', '.join(sorted(own))}, which {name} was "
+                   "not trained on; its suggestions are unreliable. Use the multilingual "
+                   "default (embed.model=multilingual-e5-small) or a codebook in "
+                   f"{', '.join(sorted(covered))}.")
+    if covered is not None:
+        return out
+    missing = corpus - codebook_languages(book)
     if not missing:
-        return []
-    return [f"{sources_in(missing)}, but the codebook is written in "
-            f"{', '.join(sorted(described))} only: the multilingual model matches meaning "
-            "across languages, so their codes are suggested from the codebook's texts as they "
-            "are, less reliably than with the codebook in their own language (on the sample's "
-            "Chinese development transcripts, top-1 0.70 from the English codebook against 0.79 "
-            "with its Chinese edition added). Add an edition in that language (the codebook's "
-            "`editions` key; see the README)."]
+        return out
+    if embedder.model_key == "tfidf":
+        return [*out, f"{sources_in(missing)}, but the codebook is written in "
+                f"{', '.join(sorted(codebook_languages(book)))} only: tfidf matches words, "
+                "not meaning, so their segments find no codebook text to match. Add an "
+                "edition in their language (the codebook's `editions` key) or use the "
+                "multilingual default model."]
+    return [*out, f"{sources_in(missing)}, but the codebook is written in "
+            f"{', '.join(sorted(codebook_languages(book)))} only: the multilingual model "
+            "matches meaning across languages, so their codes are suggested from the "
+            "codebook's texts as they are, less reliably than with the codebook in their own "
+            "language. Add an edition in that language (the codebook's `editions` key; see "
+            "the README's Languages section)."]
 
 
 def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | None = None,

@@ -95,3 +95,9 @@ def model_cache(prepared_models: Path, tmp_path: Path) -> Path:
     cache = tmp_path / "cache"
     shutil.copytree(prepared_models, cache, copy_function=os.link)
     return cache
+
+
+@pytest.fixture(autouse=True)
+def _no_cache_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PRECODE_CACHE in the developer's shell must not redirect a test's cache folder."""
+    monkeypatch.delenv("PRECODE_CACHE", raising=False)

@@ -416,7 +416,8 @@ def test_cli_ctrl_c_is_one_line_and_status_130(tmp_path: Path, sample_dir: Path,
         raise KeyboardInterrupt
 
     monkeypatch.setattr("pipeline.cli.run.run_pipeline", interrupted)
-    result = runner.invoke(app, ["run", str(sample_dir), "--out", str(tmp_path / "run")])
+    result = runner.invoke(app, ["run", str(sample_dir), "--out", str(tmp_path / "run"),
+                                 *_fast(tmp_path / "c")])
     assert result.exit_code == 130
     assert result.output.strip().splitlines() == [
         "Interrupted. Finished embedding batches are cached; run the same command again to "

@@ -86,3 +86,74 @@ def test_codebook_yaml_round_trip(ids: list[str], text: str, examples: list[str]
     codes = tuple(Code(i, text, text, examples=tuple(examples)) for i in ids[1:])
     book = Codebook("n", "1", (Theme(ids[0], text, "", codes),), description="")
     assert parse_codebook(codebook_to_yaml(book)) == book
+
+
+# --- editions: the same codebook in other languages ------------------------------------------
+
+_BOOK = """name: Mine
+version: "1"
+language: {language}
+{editions}
+themes:
+  - id: t1
+    name: Theme one
+    codes:
+      - id: a
+        name: A
+        definition: the a code
+  - id: t2
+    name: Theme two
+    codes:
+      - id: b
+        name: B
+        definition: the b code
+"""
+
+
+def _write(path, language="en", editions="", swap=False):  # type: ignore[no-untyped-def]
+    text = _BOOK.format(language=language, editions=editions)
+    if swap:  # code a moved to theme two
+        text = text.replace("      - id: a", "      - id: x").replace("      - id: b",
+                                                                      "      - id: a")
+        text = text.replace("      - id: x", "      - id: b")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_codebook_reference_has_its_chinese_edition() -> None:
+    book = load_codebook(REFERENCE_CODEBOOK)
+    (chinese,) = book.editions
+    assert book.language == "en" and chinese.language == "zh-TW"
+    assert {c.id: t.id for t, c in chinese.codes()} == {c.id: t.id for t, c in book.codes()}
+    assert parse_codebook(codebook_to_yaml(book)) == book  # written inline, read back whole
+    assert Codebook.from_dict(book.to_dict()) == book
+
+
+def test_codebook_edition_errors_name_the_edition_and_what_differs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _write(tmp_path / "mine.zh.yaml", language="zh", swap=True)
+    _write(tmp_path / "mine.yaml", editions="editions: [mine.zh.yaml]")
+    with pytest.raises(CodebookError, match=r"'mine\.zh\.yaml' does not have the same codes in "
+                                            r"the same themes.*a \(theme t1\)") as caught:
+        load_codebook(tmp_path / "mine.yaml")
+    assert caught.value.line == 4
+    _write(tmp_path / "mine.yaml", editions="editions: [gone.yaml]")
+    with pytest.raises(CodebookError, match=r"'gone\.yaml' is not a file"):
+        load_codebook(tmp_path / "mine.yaml")
+    (tmp_path / "folder").mkdir()
+    _write(tmp_path / "mine.yaml", editions="editions: [folder]")
+    with pytest.raises(CodebookError, match="is not a file"):
+        load_codebook(tmp_path / "mine.yaml")
+    _write(tmp_path / "mine.yaml", editions="editions: [mine.yaml]")
+    with pytest.raises(CodebookError, match="cannot be its own edition"):
+        load_codebook(tmp_path / "mine.yaml")
+    _write(tmp_path / "other.yaml", language="en-GB")
+    _write(tmp_path / "mine.yaml", editions="editions: [other.yaml]")
+    with pytest.raises(CodebookError, match="the language of this codebook"):
+        load_codebook(tmp_path / "mine.yaml")
+    _write(tmp_path / "mine.yaml", language="english")
+    with pytest.raises(CodebookError, match="must be a language code"):
+        load_codebook(tmp_path / "mine.yaml")
+    _write(tmp_path / "mine.zh.yaml", language="zh")
+    _write(tmp_path / "mine.yaml", editions="editions: [mine.zh.yaml]")
+    assert [e.language for e in load_codebook(tmp_path / "mine.yaml").editions] == ["zh"]
+    assert load_codebook(tmp_path / "mine.yaml", editions=False).editions == ()

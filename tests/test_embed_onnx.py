@@ -16,7 +16,7 @@ from pipeline.segment import segment_all
 from pipeline.suggest import score_segments
 from pipeline.suggest.compare import ranking_agreement
 
-pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
 
 
 @pytest.mark.parametrize("model", [

@@ -373,3 +373,10 @@ def test_speakers_labels_with_a_note_in_parentheses_or_a_number_sign(tmp_path: P
     assert ("Participant #3", "participant") in speakers
     assert source.text[source.turns[1].start:source.turns[1].end] == \
         "Recovery is possible for everyone I work with."
+
+
+def test_speakers_chinese_interviewer_labels_with_a_suffix_and_simplified() -> None:
+    for label in ("訪談者1", "訪談者A", "訪談者 B", "研究者２", "访谈者", "访谈者1"):
+        assert role_for(label, DEFAULT_INTERVIEWER_NAMES) == "interviewer", label
+    for label in ("護理師K", "訪談者的朋友", "社工師L"):
+        assert role_for(label, DEFAULT_INTERVIEWER_NAMES) == "participant", label

@@ -416,3 +416,37 @@ def test_review_training_on_decisions_improves_held_out_figures(tmp_path: Path,
     before = topk_accuracy(zero.proba, truths, list(zero.code_ids))
     after = topk_accuracy(trained.proba, truths, list(trained.code_ids))
     assert after >= 0.9 and after > before + 0.2, (before, after)
+
+
+def test_review_screen_shows_a_long_chinese_segment_whole(tmp_path: Path,
+                                                          fast_config: dict) -> None:
+    """Chinese has no spaces to wrap at: the screen folds long lines instead of cutting them
+    with an ellipsis, which could hide the segment under review."""
+    from rich.console import Console
+
+    from pipeline.codebook import load_codebook
+    from pipeline.config import REFERENCE_CODEBOOK
+    from pipeline.model import Source, Turn
+    from pipeline.review.terminal import segment_view
+    from tests.conftest import write_run
+
+    question = "訪談者：您怎麼看復元？"
+    answer = ("我覺得復元不是症狀完全消失，" * 6 + "那一個月我發現我很喜歡聽病人講他們的故事，"
+              "也慢慢懂得陪伴比治療更重要。" + "後來我們一起去公園散步，" * 6)
+    text = f"{question}\n護理師K：{answer}"
+    start = text.index("那一個月")
+    end = text.index("重要。") + 3
+    source = Source("zh.txt", "zh.txt", text, (
+        Turn("訪談者", "interviewer", 4, len(question)),
+        Turn("護理師K", "participant", len(question) + 6, len(text))), language="zh")
+    segment = Segment(f"zh.txt:{start}-{end}", "zh.txt", start, end, text[start:end],
+                      "護理師K", "participant", 1)
+    run = write_run(tmp_path / "run", fast_config, [source], [segment],
+                    load_codebook(REFERENCE_CODEBOOK))
+    session = ReviewSession(load_review(run.path), "A", order="document")
+    out = Console(width=70, record=True, color_system=None)
+    row = session.current()
+    assert row is not None
+    out.print(segment_view(session, row))
+    screen = "".join(out.export_text().split())
+    assert segment.text in screen

@@ -327,3 +327,13 @@ def test_segment_bad_options_are_config_errors(options: dict[str, object], messa
 def test_segment_bad_unit_argument_is_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown segment unit 'words'"):
         segment(_source(CONVERSATION), unit="words")
+
+
+def test_segment_bracketed_stage_directions_start_the_next_sentence() -> None:
+    """An opening bracket after a full stop opens what follows: （笑） and (laughs) are not cut
+    in two, in either language."""
+    source = _source([("護理師K", "他又住院了。（笑）我們都說沒關係。")], language="zh")
+    assert _texts(source, fragment_policy="keep") == ["他又住院了。", "（笑）我們都說沒關係。"]
+    source = _source([("Nurse K", "It went badly at first. (laughs) Then it got better.")])
+    assert _texts(source, fragment_policy="keep") == [
+        "It went badly at first.", "(laughs) Then it got better."]

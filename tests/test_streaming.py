@@ -173,11 +173,13 @@ def test_streaming_codebook_in_another_language_than_the_corpus_is_a_warning(
     coded across languages, and the warning says so and how to do better."""
     english_only = replace(load_codebook(REFERENCE_CODEBOOK), editions=())
     run.write_text("codebook.yaml", codebook_to_yaml(english_only))
-    result = suggest_stage(run.path, fast_config)
-    (warning,) = result.warnings
+    result = suggest_stage(run.path, fast_config, embedder=HashEmbedder())  # "multilingual"
+    (warning,) = [w for w in result.warnings if w.startswith("1 source(s) are in zh")]
     assert warning.startswith("1 source(s) are in zh (p09_nurse_rehab_center_zh.txt), but the "
                               "codebook is written in en only: the multilingual model matches")
     assert "`editions` key" in warning
+    (warning,) = suggest_stage(run.path, fast_config, force=True).warnings  # tfidf
+    assert "tfidf matches words, not meaning" in warning
     run.write_text("codebook.yaml", codebook_to_yaml(load_codebook(REFERENCE_CODEBOOK)))
     assert suggest_stage(run.path, fast_config).warnings == []  # with its Chinese edition
 

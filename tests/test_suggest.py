@@ -263,3 +263,23 @@ def test_suggest_editions_join_the_codes_texts_where_the_model_reads_them() -> N
     emb.languages = frozenset({"en"})
     assert usable_editions(book, emb) == []
     assert "有盼望就會動起來" not in codebook_examples(book, emb).texts
+
+
+def test_suggest_calibration_is_the_models_own() -> None:
+    from pipeline.config import load_config
+    from pipeline.suggest.prototype import resolve_calibration
+
+    settings = load_config()["suggest"]
+    table = settings["calibrations"]
+    assert resolve_calibration(settings, "multilingual-e5-small") == \
+        (table["multilingual-e5-small"], None)
+    assert resolve_calibration(settings, "tfidf") == (table["tfidf"], None)
+    values, warning = resolve_calibration(settings, None)  # a model precode does not know
+    assert values == table["multilingual-e5-small"] and "not probabilities" in warning
+    mine = dict(settings, calibration=[1.0, 2.0, -3.0])
+    assert resolve_calibration(mine, "multilingual-e5-small") == ([1.0, 2.0, -3.0], None)
+    # A run made by an earlier precode carries MiniLM's old default: right for MiniLM only.
+    old = dict(settings, calibration=[3.12, 3.57, -3.06])
+    assert resolve_calibration(old, "all-MiniLM-L6-v2") == ([3.12, 3.57, -3.06], None)
+    values, warning = resolve_calibration(old, "multilingual-e5-small")
+    assert values == table["multilingual-e5-small"] and "earlier precode" in warning

@@ -38,7 +38,9 @@ class _PrecodeGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PrecodeError as exc:
-            stderr.print(f"[bold red]Error:[/] {exc.render()}", markup=True, highlight=False)
+            # escaped: a file name or hint with [brackets] is text, not markup
+            stderr.print(f"[bold red]Error:[/] {escape(exc.render())}", markup=True,
+                         highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             stderr.print(INTERRUPTED, markup=False, highlight=False)

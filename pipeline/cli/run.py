@@ -30,6 +30,8 @@ def run_command(
     unit: Annotated[str | None, typer.Option(help="sentence, turn or window.")] = None,
     participants: Annotated[Path | None, typer.Option(
         help="CSV of participant attributes.")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="Force the text encoding (e.g. cp950, gb18030) instead of detecting it.")] = None,
     threshold: ThresholdOption = None,
     backend: BackendOption = None,
     config: ConfigOption = None,
@@ -56,6 +58,8 @@ def run_command(
         overrides.append(f"suggest.threshold={threshold}")
     if backend:
         overrides.append(f"embed.backend={backend}")
+    if encoding:
+        overrides.append(f"ingest.encoding={encoding}")
     resolved = load_config(config, overrides)
     announce_preparation(resolved["embed"], quiet)
     with embedding_progress(quiet, "Suggesting (segments)") as progress:

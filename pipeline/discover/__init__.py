@@ -180,7 +180,14 @@ def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
     all_vectors = _vectors(segments, sources, embedder, config, opts["context"])
     row = {s.id: i for i, s in enumerate(segments)}
     vectors = all_vectors[[row[s.id] for s in kept]] if kept else all_vectors[:0]
-    labels = cluster_vectors(vectors, opts["method"], opts["distance_threshold"],
+    threshold = opts["distance_threshold"]
+    if threshold is None:
+        table = opts["distance_thresholds"]
+        threshold = table.get(embedder.model_key or "", table["multilingual-e5-small"])
+        if embedder.model_key not in table:
+            notes.append(f"no distance threshold was chosen for this embedding model; used "
+                         f"{threshold} (set discover.distance_threshold)")
+    labels = cluster_vectors(vectors, opts["method"], threshold,
                              opts["min_cluster_size"], opts["hdbscan_min_samples"],
                              opts["hdbscan_components"], opts["random_state"])
     groups = [np.flatnonzero(labels == k) for k in range(int(labels.max()) + 1)] \

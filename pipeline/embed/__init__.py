@@ -55,7 +55,7 @@ def unprepared(section: dict[str, Any]) -> str | None:
 
 
 def resolve_backend(backend: str) -> str:
-    """`auto`: the int8 ONNX path where onnxruntime and onnx are installed (the `onnx` extra),
+    """`auto`: the int8 ONNX path where onnxruntime and onnx are installed (with precode),
     else the same model in fp32 PyTorch."""
     if backend != "auto":
         return backend

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.embed.folders import replace_folder
 from pipeline.errors import MissingDependencyError, ModelError
 
 MODEL_NAME = "multilingual-e5-small"
@@ -143,6 +144,9 @@ def read_packed(path: Path) -> PackedModel:
     offsets = np.frombuffer(r.block(4 * (n_pieces + 1)), "<u4")
     scores = np.frombuffer(r.block(4 * n_pieces), "<f4")
     blob = r.block(blob_size)
+    if n_pieces < 4 or offsets[0] != 0 or offsets[-1] != blob_size or \
+            np.any(np.diff(offsets.astype(np.int64)) <= 0) or not np.all(np.isfinite(scores)):
+        raise _damaged(path, "the vocabulary is not in order")
     try:
         pieces = [(blob[offsets[i]:offsets[i + 1]].decode("utf-8"), float(scores[i]))
                   for i in range(n_pieces)]
@@ -451,10 +455,12 @@ def model_folder(cache_root: Path, *, force: bool = False) -> Path:
     try:
         work.chmod(0o755)  # like any folder the user makes (mkdtemp's is private)
         write_folder(packed, work, digest)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(work, folder)
+        if not force and _is_current(folder, digest):
+            shutil.rmtree(work)  # another process finished first: keep the folder it uses
+            return folder
+        replace_folder(work, folder)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return folder
+

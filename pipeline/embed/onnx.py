@@ -8,7 +8,7 @@ model's own sentence-transformers config (`modules.json`, `1_Pooling/config.json
 tokenizer is the model's own, so the vectors approximate the fp32 model's closely (checked
 by a test: mean cosine >= 0.98). Nothing is downloaded.
 
-Needs the `onnx` extra: `pip install 'precode[onnx]'` (onnxruntime and onnx).
+Needs onnxruntime and onnx, which precode installs (they are the default backend's).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.embed.base import Embedder, normalize_rows
+from pipeline.embed.folders import replace_folder
 from pipeline.embed.models import (
     display_name,
     model_digest,
@@ -120,9 +121,9 @@ class OnnxInt8Embedder(Embedder):
             else True
 
     def _seq_length(self) -> int:
-        if self.max_seq_length:
-            return int(self.max_seq_length)
-        return int(self._json("sentence_bert_config.json").get("max_seq_length", 256))
+        own = int(self._json("sentence_bert_config.json").get("max_seq_length", 256))
+        limit = int(self._json("config.json").get("max_position_embeddings", own))
+        return min(int(self.max_seq_length), limit) if self.max_seq_length else own
 
     # -- export -------------------------------------------------------------------------------
     def prepare(self, force: bool = False) -> Path:
@@ -174,9 +175,10 @@ class OnnxInt8Embedder(Embedder):
                 "export_version": EXPORT_VERSION, "torch": torch.__version__,
                 "per_token_quantized_inputs": per_token,
             }, indent=2) + "\n")
-            if self.export_dir.exists():
-                shutil.rmtree(self.export_dir)
-            os.replace(work, self.export_dir)
+            if target.exists() and not force:  # another process finished first: keep its
+                shutil.rmtree(work)
+            else:
+                replace_folder(work, self.export_dir)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise

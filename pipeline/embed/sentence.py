@@ -76,8 +76,10 @@ class SentenceTransformerEmbedder(Embedder):
                     hint="give a local sentence-transformers folder in embed.model; precode "
                          "never downloads models",
                 ) from exc
-            if self.max_seq_length:
-                self._st.max_seq_length = self.max_seq_length
+            if self.max_seq_length:  # never past the model's position table
+                limit = getattr(self._st[0].auto_model.config, "max_position_embeddings",
+                                self.max_seq_length)
+                self._st.max_seq_length = min(self.max_seq_length, limit)
         return self._st
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -39,9 +39,12 @@ OTTER_LINE = re.compile(rf"^(?P<label>{_LATIN_LABEL}|{_CJK_LABEL})[ \t]{{2,}}(?P
 
 DEFAULT_INTERVIEWER_NAMES = (
     "Interviewer", "Moderator", "Facilitator", "Researcher", "I", "Q", "INT",
-    # The same roles as Taiwanese transcripts label them.
+    # The same roles as Taiwanese transcripts label them, and in Simplified characters.
     "訪談者", "訪問者", "訪員", "訪談員", "研究者", "研究員", "主持人",
+    "访谈者", "访问者", "访员", "访谈员", "研究员",
 )
+_CJK_NAME = re.compile(r"[\u3400-\u9fff]")
+_SUFFIX = re.compile(r"\s?[A-Za-z0-9０-９Ａ-Ｚ]{1,3}")
 MAX_LABEL_CHARS = 32
 
 
@@ -84,6 +87,10 @@ def role_for(speaker: str, interviewer_names: Iterable[str]) -> str:
             return "interviewer"
         # "Interviewer 2", "Moderator B": a name plus a short suffix.
         if len(key) > 2 and label.startswith(key + " ") and len(label) - len(key) <= 4:
+            return "interviewer"
+        # "訪談者1", "訪談者A": Chinese labels take the suffix without a space.
+        if _CJK_NAME.search(key) and label.startswith(key) and \
+                _SUFFIX.fullmatch(label[len(key):]):
             return "interviewer"
     return "participant"
 

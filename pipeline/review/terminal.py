@@ -96,7 +96,8 @@ def segment_view(session: ReviewSession, row: int, width: int = 100) -> Group:
     turns = source.turns
     context = Table.grid(padding=(0, 2))
     context.add_column(style="bold", no_wrap=True, max_width=24)
-    context.add_column(ratio=1)
+    # fold: Chinese has no spaces to wrap at, and an ellipsis could hide the very segment
+    context.add_column(ratio=1, overflow="fold")
     first = max(0, seg.turn_index - 2)
     for k in range(first, min(len(turns), seg.turn_index + 2)):
         turn = turns[k]
@@ -135,7 +136,7 @@ def segment_view(session: ReviewSession, row: int, width: int = 100) -> Group:
 def _suggestions(shown: list[Shown], threshold: float) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(justify="right", style="bold", width=2)
-    table.add_column(ratio=1)
+    table.add_column(ratio=1, overflow="fold")
     for s in shown:
         bar = "█" * round(s.score * 10)
         body = Text.assemble(

@@ -26,7 +26,9 @@ from pipeline.model import Codebook, Evidence
 # Fitted on the sample corpus' development transcripts (held-out ones excluded) with the
 # default model (benchmarks/tune_zero_shot.py); `precode train` learns its own calibration
 # from the user's coded data. configs/default.yaml holds the same numbers.
-DEFAULT_CALIBRATION = (13.24, 6.15, -21.06)
+DEFAULT_CALIBRATION = (13.24, 6.15, -28.05)
+# What precode wrote into every run's settings before calibrations were kept per model.
+LEGACY_CALIBRATION = (3.12, 3.57, -3.06)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -133,7 +135,9 @@ class PrototypeSuggester:
             log_proba = np.full(scores.shape, -30.0)
             log_proba[:, self.classifier_.classes_] = np.maximum(
                 self.classifier_.predict_log_proba(vectors), -30.0)
-            scores += self.classifier_weight * log_proba
+            # relative to a uniform guess (log 1/K): without it, a codebook of 4 codes would
+            # start every score log(14/4) higher than the 14-code one the calibration saw
+            scores += self.classifier_weight * (log_proba + np.log(len(self.code_ids_)))
         return scores
 
     def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
@@ -163,9 +167,16 @@ def resolve_calibration(settings: dict[str, Any], model_key: str | None
     fitted for the model (`suggest.calibrations`); an unknown model gets the default model's,
     which makes its scores rankings rather than probabilities.
     """
-    if settings.get("calibration") is not None:
-        return settings["calibration"], None
     table = settings.get("calibrations") or {}
+    explicit = settings.get("calibration")
+    if explicit is not None and tuple(explicit) == LEGACY_CALIBRATION and \
+            model_key != "all-MiniLM-L6-v2" and model_key in table:
+        # a run folder of an earlier precode carries its default, fitted for MiniLM only
+        return table[model_key], (f"the run's zero-shot calibration {list(explicit)} was "
+                                  "fitted for all-MiniLM-L6-v2 by an earlier precode; using "
+                                  f"the one fitted for {model_key}")
+    if explicit is not None:
+        return explicit, None
     if model_key in table:
         return table[model_key], None
     warning = ("no zero-shot calibration was fitted for this embedding model, so scores rank "
