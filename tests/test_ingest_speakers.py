@@ -380,3 +380,18 @@ def test_speakers_chinese_interviewer_labels_with_a_suffix_and_simplified() -> N
         assert role_for(label, DEFAULT_INTERVIEWER_NAMES) == "interviewer", label
     for label in ("護理師K", "訪談者的朋友", "社工師L"):
         assert role_for(label, DEFAULT_INTERVIEWER_NAMES) == "participant", label
+
+
+def test_speakers_chinese_labels_with_a_note_in_brackets(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("訪談者（主）：請問您覺得同儕支持有用嗎？\n"
+                    "社工師(陳)：有用啊，他們真的懂。\n"
+                    "個管師【林】：我補充一下，同儕的陪伴很重要。\n"
+                    "訪談者（主）：可以多說一點嗎？\n"
+                    "社工師(陳)：像我們會所的會員。\n"
+                    "個管師【林】：對，還有家屬團體。\n", encoding="utf-8")
+    source = read(path)
+    assert [(t.speaker, t.role) for t in source.turns] == [
+        ("訪談者（主）", "interviewer"), ("社工師(陳)", "participant"),
+        ("個管師【林】", "participant")] * 2
+    assert source.text[source.turns[1].start:source.turns[1].end] == "有用啊，他們真的懂。"

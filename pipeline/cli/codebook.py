@@ -34,7 +34,7 @@ def validate_command(path: CodebookPath) -> None:
         count = sum(len(code.examples) for _, code in edition.codes())
         stdout.print(f"Edition: {edition.name} ({edition.language or 'language not given'}): "
                      f"the same {len(codes)} codes, {count} examples; the zero-shot "
-                     "suggester uses both.")
+                     "suggester uses every edition the embedding model can read.")
     if without:
         stdout.print(f"Note: codes without examples (suggestions for them rely on the "
                      f"definition alone): {', '.join(without)}")

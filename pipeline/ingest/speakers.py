@@ -24,7 +24,10 @@ _WORD = r"(?:[^\W_]|\#)[\w.'\-\#]*"  # checked by _is_label: capitalized, a lett
 # An optional note in parentheses after the name: "P1 (Nurse)", "Interviewer (Anna)".
 _NOTE = r"(?:[ ]\((?=[^)\n]*[^\W\d_])[^()\n]{1,24}\))"
 _LATIN_LABEL = rf"{_WORD}(?:[ ]{_WORD}){{0,3}}{_NOTE}?"
-_CJK_LABEL = r"[\u3400-\u9fff\uf900-\ufaff][\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]{0,7}"
+# A CJK name, optionally with a short note in brackets: "社工師(陳)", "個管師【林】".
+_CJK_NOTE = r"(?:[ ]?[(（【\[][^()（）【】\[\]\n]{1,8}[)）】\]])"
+_CJK_LABEL = (r"[\u3400-\u9fff\uf900-\ufaff][\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]{0,7}"
+              rf"{_CJK_NOTE}?")
 _LABEL = rf"(?:{_LATIN_LABEL}|{_CJK_LABEL})"
 _EMPH = r"(?:\*\*|__)?"
 
@@ -122,7 +125,7 @@ def _is_label(label: str) -> bool:
                for word in name.split())
 
 
-_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
+_PAREN = re.compile(r"\s*(?:\([^()]*\)|（[^（）]*）|【[^【】]*】|\[[^\[\]]*\])\s*$")
 
 
 _CJK_START = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
