@@ -23,7 +23,7 @@ from pipeline.report.codes import run_codes
 from pipeline.stages import run_pipeline
 
 runner = CliRunner()
-TFIDF = ["discover.distance_threshold=0.5"]
+TFIDF: list[str] = []  # tfidf gets its own cut (0.5) from discover.distance_thresholds
 
 
 _BUILT: dict[str, Path] = {}
@@ -266,3 +266,16 @@ def test_discover_rejects_unknown_settings(sample_run: Path) -> None:
     assert result.exit_code == 2 and "unknown configuration key" in result.output
     with pytest.raises(ConfigError, match=r"discover\.context"):
         discover(sample_run, {**discover_settings(), "context": "paragraph"})
+
+
+def test_discover_distance_threshold_is_chosen_per_model() -> None:
+    from pipeline.config import load_config
+    from pipeline.discover.cluster import distance_threshold
+
+    settings = load_config()["discover"]
+    assert distance_threshold(settings, "multilingual-e5-small") == (0.08, None)
+    assert distance_threshold(settings, "all-MiniLM-L6-v2") == (0.55, None)
+    assert distance_threshold(settings, "tfidf") == (0.5, None)
+    value, note = distance_threshold(settings, None)
+    assert value == 0.08 and note and "discover.distance_threshold" in note
+    assert distance_threshold(dict(settings, distance_threshold=0.3), "tfidf") == (0.3, None)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import Config, load_config
-from pipeline.discover.cluster import cluster_vectors
+from pipeline.discover.cluster import cluster_vectors, distance_threshold
 from pipeline.discover.filler import SHORT, SMALL_TALK, filler_reasons
 from pipeline.discover.keywords import class_keywords
 from pipeline.embed import make_embedder
@@ -180,13 +180,8 @@ def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
     all_vectors = _vectors(segments, sources, embedder, config, opts["context"])
     row = {s.id: i for i, s in enumerate(segments)}
     vectors = all_vectors[[row[s.id] for s in kept]] if kept else all_vectors[:0]
-    threshold = opts["distance_threshold"]
-    if threshold is None:
-        table = opts["distance_thresholds"]
-        threshold = table.get(embedder.model_key or "", table["multilingual-e5-small"])
-        if embedder.model_key not in table:
-            notes.append(f"no distance threshold was chosen for this embedding model; used "
-                         f"{threshold} (set discover.distance_threshold)")
+    threshold, note = distance_threshold(opts, embedder.model_key)
+    notes += [note] if note else []
     labels = cluster_vectors(vectors, opts["method"], threshold,
                              opts["min_cluster_size"], opts["hdbscan_min_samples"],
                              opts["hdbscan_components"], opts["random_state"])

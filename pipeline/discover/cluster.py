@@ -16,6 +16,8 @@ The benchmark (`benchmarks/discovery.py`) compares them on the sample corpus.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from pipeline.embed.base import normalize_rows
@@ -74,3 +76,20 @@ def _relabel(labels: np.ndarray, min_size: int) -> np.ndarray:
     for new, members in enumerate(groups):
         out[members] = new
     return out
+
+
+def distance_threshold(settings: dict[str, Any], model_key: str | None
+                       ) -> tuple[float, str | None]:
+    """The agglomerative cut for this embedding model, and a note when none was chosen for it.
+
+    Cosine distances are on each model's own scale (multilingual-e5-small's sit in a narrow
+    band), so `discover.distance_threshold: null` takes the value chosen per model.
+    """
+    if settings.get("distance_threshold") is not None:
+        return float(settings["distance_threshold"]), None
+    table = settings["distance_thresholds"]
+    if model_key in table:
+        return float(table[model_key]), None
+    value = float(table["multilingual-e5-small"])
+    return value, (f"no distance threshold was chosen for this embedding model; used {value} "
+                   "(set discover.distance_threshold)")
