@@ -270,6 +270,18 @@ def _on_sigint(handler: Any) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _terminate(pool: Any, patience: float = 30.0) -> None:
+    """Stop a pool's workers. CPython's Pool.terminate() can hang for good joining its task
+    handler (seen once in a full test run, a worker error under load: the handler waited on
+    the task queue's lock); the workers are already killed by then, and the handler threads
+    are daemons, so after `patience` seconds the pool is left to them instead of hanging."""
+    stopping = threading.Thread(target=pool.terminate, daemon=True)
+    stopping.start()
+    stopping.join(patience)
+    if not stopping.is_alive():
+        pool.join()
+
+
 @contextmanager
 def parallel_map(jobs: int, preload: Sequence[str] = ()
                  ) -> Iterator[Callable[[Callable[[T], U], Iterable[T]], Iterator[U]]]:
@@ -308,8 +320,7 @@ def parallel_map(jobs: int, preload: Sequence[str] = ()
 
     def stop() -> None:
         with _on_sigint(note):
-            live[0].terminate()
-            live[0].join()
+            _terminate(live[0])
             live.clear()
             for pending in queues:
                 pending.clear()

@@ -141,3 +141,32 @@ def test_stages_participants_are_applied_one_source_at_a_time(tmp_path: Path) ->
                                "attributes": {"role_title": "third"}}
     assert table.unmatched() == [
         f"{csv}, line 4: matches no ingested source (source=zzz, speaker=-); skipped"]
+
+
+def test_stages_a_pool_that_hangs_while_stopping_is_left_behind() -> None:
+    """CPython's Pool.terminate() can hang joining its task handler; stopping must not."""
+    import threading
+    import time
+
+    from pipeline.stages import _terminate
+
+    class Stuck:
+        joined = False
+
+        def terminate(self) -> None:
+            threading.Event().wait()  # never returns
+
+        def join(self) -> None:
+            self.joined = True
+
+    class Fine(Stuck):
+        def terminate(self) -> None:
+            pass
+
+    started = time.perf_counter()
+    stuck = Stuck()
+    _terminate(stuck, patience=0.2)
+    assert time.perf_counter() - started < 2 and not stuck.joined
+    fine = Fine()
+    _terminate(fine, patience=5)
+    assert fine.joined
