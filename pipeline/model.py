@@ -130,8 +130,6 @@ class Codebook(Record):
     language: str = ""
     editions: tuple[Codebook, ...] = ()
 
-    _nested: ClassVar[dict[str, type[Record]]] = {"themes": Theme}
-
     def codes(self) -> Iterator[tuple[Theme, Code]]:
         for theme in self.themes:
             for code in theme.codes:
@@ -147,7 +145,7 @@ class Codebook(Record):
         raise KeyError(code_id)
 
 
-Codebook._nested = {"themes": Theme, "editions": Codebook}
+Codebook._nested = {"themes": Theme, "editions": Codebook}  # after the class: it nests itself
 
 
 @dataclass(frozen=True)
