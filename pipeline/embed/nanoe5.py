@@ -19,6 +19,7 @@ Nothing is downloaded: the weights come from the installed package.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -421,10 +422,21 @@ def _is_current(folder: Path, source_digest: str) -> bool:
             and info.get("source_sha256") == source_digest)
 
 
+def _source_digest(path: Path) -> str:
+    """The package file's sha256, hashed once per process while the file is unchanged."""
+    stat = path.stat()
+    return _digest_of(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _digest_of(path: Path, size: int, mtime_ns: int) -> str:
+    return sha256_file(path)
+
+
 def prepared_folder(cache_root: Path) -> Path | None:
     """The current model folder under `cache_root`, or None when it must be (re)built."""
     source = packaged_file()
-    digest = sha256_file(source)
+    digest = _source_digest(source)
     folder = cache_root / "models" / f"{MODEL_NAME}-{digest[:12]}"
     return folder if _is_current(folder, digest) else None
 
@@ -436,7 +448,7 @@ def model_folder(cache_root: Path, *, force: bool = False) -> Path:
     new one replaces it only once it is complete.
     """
     source = packaged_file()
-    digest = sha256_file(source)
+    digest = _source_digest(source)
     root = cache_root / "models"
     folder = root / f"{MODEL_NAME}-{digest[:12]}"
     if not force and _is_current(folder, digest):

@@ -7,7 +7,6 @@ evidence per segment and code) out. `pipeline.stages.suggest_stage` writes it to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ def usable_editions(codebook: Codebook, embedder: Embedder) -> list[Codebook]:
     known = embedder.languages
     if known is None:
         return list(codebook.editions)
-    return [e for e in codebook.editions if codebook_languages(replace(e, editions=())) <= known]
+    return [e for e in codebook.editions if codebook_languages(e) <= known]
 
 
 class Scorer:
