@@ -14,10 +14,9 @@ from typing import Any
 import yaml
 
 from pipeline.errors import ConfigError, InputNotFoundError
-
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
-REFERENCE_CODEBOOK = CONFIG_DIR / "codebooks" / "recovery_peer_support.yaml"
+from pipeline.resources import CONFIG_DIR as CONFIG_DIR  # where the packaged YAML lives
+from pipeline.resources import DEFAULT_CONFIG as DEFAULT_CONFIG
+from pipeline.resources import REFERENCE_CODEBOOK as REFERENCE_CODEBOOK
 
 Config = dict[str, Any]
 
