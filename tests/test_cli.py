@@ -380,7 +380,7 @@ def test_cli_suggestions_csv_never_holds_a_live_formula(tmp_path: Path) -> None:
     assert any(cell.startswith("'=HYPERLINK") for cell in cells)
     sheet = tmp_path / "review.csv"
     assert runner.invoke(app, ["export", str(out), "--out", str(sheet)]).exit_code == 0
-    from pipeline.qdpx.sheet import read_sheet
+    from pipeline.spreadsheet import read_sheet
 
     assert read_sheet(sheet)[0].segment_id.startswith("@home.txt:")
 
@@ -424,26 +424,77 @@ def test_cli_ctrl_c_is_one_line_and_status_130(tmp_path: Path, sample_dir: Path,
         "resume."]
 
 
+# `python -c` this, then the arguments of a `precode` command: the command runs as usual, but
+# once the segment stage has written its first source to its temporary file (the rest are
+# with the worker pool), it prints "paused" and waits on its stdin, where a Ctrl-C matters.
+_PAUSE_IN_SEGMENT = """
+import contextlib, sys
+import pipeline.stages as stages
+
+real_map, real_segment = stages.parallel_map, stages.segment_stage
+segmenting = []
+
+def segment_stage(*args, **kwargs):
+    segmenting.append(True)
+    return real_segment(*args, **kwargs)
+
+@contextlib.contextmanager
+def parallel_map(*args, **kwargs):
+    with real_map(*args, **kwargs) as map_:
+        def paused(func, items):
+            for n, result in enumerate(map_(func, items)):
+                yield result
+                if n == 0 and segmenting:
+                    print("paused", flush=True)
+                    sys.stdin.readline()
+        yield paused
+
+stages.segment_stage, stages.parallel_map = segment_stage, parallel_map
+sys.argv[0] = "precode"
+from pipeline.cli import main
+main()
+"""
+
+
 def test_cli_sigint_stops_a_run_cleanly(tmp_path: Path, sample_dir: Path) -> None:
     """A real Ctrl-C (SIGINT) in the middle of `precode run --jobs 2`: one line, status 130,
-    no temporary file left, and the same command then finishes the run."""
+    no temporary file left, nothing half-written, and the same command then finishes the run.
+
+    The signal is sent once the run is where it matters, never on a timer: in the segment
+    stage, its temporary file begun, workers running (see `_PAUSE_IN_SEGMENT`)."""
+    import queue
     import signal
-    import time
+    import threading
 
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "pipeline", "run", str(sample_dir), "--out", str(out),
-            "--jobs", "2", "-q", *_fast(tmp_path / "cache")]
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 120
-    while not (out / "manifest.json").exists() and proc.poll() is None \
-            and time.monotonic() < deadline:
-        time.sleep(0.005)  # ingest is done: segment (or suggest) is running now
+    command = ["run", str(sample_dir), "--out", str(out), "--jobs", "2", "-q",
+               *_fast(tmp_path / "cache")]
+    proc = subprocess.Popen([sys.executable, "-c", _PAUSE_IN_SEGMENT, *command], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    said: queue.Queue[str] = queue.Queue()
+
+    def watch() -> None:
+        assert proc.stdout is not None
+        for line in iter(proc.stdout.readline, ""):
+            said.put(line)
+            if line == "paused\n":
+                return
+        said.put("")  # the run ended without pausing
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        while (line := said.get(timeout=120)) not in ("paused\n", ""):
+            pass
+    except queue.Empty:
+        line = ""
+    if line != "paused\n":
+        proc.kill()
+        pytest.fail(f"the run never reached the segment stage: {proc.communicate()[1]}")
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] \
+        == [next(out.glob(".segments.jsonl.*.tmp")).name]  # segments.jsonl half-written
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
-    if proc.returncode == 0 or ("Interrupted" not in stderr
-                                and (out / "suggestions.jsonl").exists()):
-        pytest.skip("the run finished before the signal arrived")
     # -SIGINT: CPython ends by its own SIGINT when a Ctrl-C hit code run by exec() (as in
     # dataclasses), even once handled; a shell shows 130 for both.
     assert proc.returncode in (130, -signal.SIGINT), stderr
@@ -451,6 +502,10 @@ def test_cli_sigint_stops_a_run_cleanly(tmp_path: Path, sample_dir: Path) -> Non
         "Interrupted. Finished embedding batches are cached; run the same command again to "
         "resume."]
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
-    again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert not (out / "segments.jsonl").exists()
+    stages = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]
+    assert "ingest" in stages and "segment" not in stages
+    again = subprocess.run([sys.executable, "-m", "pipeline", *command], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert (out / "suggestions.jsonl").exists()
