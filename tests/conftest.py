@@ -16,6 +16,8 @@ from pipeline.embed.base import Embedder, normalize_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
+# Outside the repository. Only the REFI-QDA sample exports are read from there
+# (tests/test_qdpx_support.py), and the tests that need them skip where it is absent.
 SHARED = ROOT.parent / "shared"
 
 
