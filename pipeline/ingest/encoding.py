@@ -1,12 +1,15 @@
 """Bytes to canonical text: detect the encoding, then normalize newlines and Unicode.
 
 The normalized text is what every offset in precode indexes, so this is the one place that
-decides it: BOM stripped, CRLF and CR turned into LF, Unicode NFC.
+decides it: BOM stripped, CRLF and CR turned into LF, Unicode NFC. `normalize` gives the text;
+`normalize_with_offsets` gives the same text and maps offsets counted on the raw text onto it
+(for selections a QDA tool counted on its own copy, see `pipeline.qdpx.import_`).
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import unicodedata
 from pathlib import Path
 
@@ -68,23 +71,83 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def normalize_with_offsets(raw: str) -> tuple[str, list[int]]:
+    """`normalize(raw)`, and where each offset counted on `raw` lands in it.
+
+    `offsets[i]` is the normalized offset of raw offset `i` (for `i` in `0..len(raw)`). The
+    text is always `normalize(raw)` (tests/test_qdpx_normalization.py checks it); `normalize`
+    stays the fast path for callers that need no offsets.
+    """
+    out: list[str] = []
+    offsets = [0] * (len(raw) + 1)
+    i, n = 0, len(raw)
+    while i < n and raw[i] == "\ufeff":
+        i += 1
+    while i < n:
+        offsets[i] = len(out)
+        if raw[i] == "\r":
+            out.append("\n")
+            i += 1
+            if i < n and raw[i] == "\n":
+                offsets[i] = len(out)
+                i += 1
+            continue
+        out.append(raw[i])
+        i += 1
+    offsets[n] = len(out)
+    text = "".join(out)
+    if unicodedata.is_normalized("NFC", text):
+        return text, offsets
+    return _nfc_with_offsets(text, offsets)
+
+
+def _nfc_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """NFC per run of a base character and its combining marks, offsets mapped along."""
+    starts = [i for i, ch in enumerate(text) if i == 0 or not unicodedata.combining(ch)]
+    starts.append(len(text))
+    pieces: list[str] = []
+    inner = [0] * (len(text) + 1)
+    length = 0
+    for a, b in itertools.pairwise(starts):
+        piece = unicodedata.normalize("NFC", text[a:b])
+        for k in range(a, b):
+            inner[k] = length + min(k - a, len(piece))
+        pieces.append(piece)
+        length += len(piece)
+    inner[len(text)] = length
+    joined = "".join(pieces)
+    whole = unicodedata.normalize("NFC", text)
+    if joined != whole:  # composition across base characters (rare, e.g. Hangul jamo)
+        scale = len(whole) / max(1, len(text))
+        return whole, [min(len(whole), round(o * scale)) for o in offsets]
+    return joined, [inner[o] for o in offsets]
+
+
+_REENCODE = "re-save the file as UTF-8, or give the right encoding with --encoding"
+
+
+def decode_raw(data: bytes, path: Path, encoding: str | None = None, *,
+               hint: str = _REENCODE) -> tuple[str, str]:
+    """`data` decoded (with `encoding`, else the detected one) but not yet normalized; returns
+    (text, encoding used). For callers that map offsets counted on the raw text; `hint` is
+    what a `DecodingError` tells the user to do."""
+    name = encoding or detect_encoding(data, path)
+    try:
+        return data.decode(name), name
+    except LookupError as exc:
+        raise DecodingError(f"unknown encoding {name!r}", path=path,
+                            hint="use a Python codec name such as utf-8, cp950 or cp1252") from exc
+    except UnicodeDecodeError as exc:
+        raise DecodingError(f"cannot decode byte {exc.start} as {name}: {exc.reason}",
+                            path=path, hint=hint) from exc
+
+
 def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:
     """Decode and normalize `data` read from `path`; returns (text, encoding used)."""
     if not data.strip():
         raise EmptyInputError("the file is empty", path=path,
                               hint="check that the export finished, or remove the file")
-    name = encoding or detect_encoding(data, path)
-    try:
-        text = data.decode(name)
-    except LookupError as exc:
-        raise DecodingError(f"unknown encoding {name!r}", path=path,
-                            hint="use a Python codec name such as utf-8, cp950 or cp1252") from exc
-    except UnicodeDecodeError as exc:
-        raise DecodingError(
-            f"cannot decode byte {exc.start} as {name}: {exc.reason}",
-            path=path,
-            hint="re-save the file as UTF-8, or give the right encoding with --encoding",
-        ) from exc
+    text, name = decode_raw(data, path, encoding)
     text = normalize(text)
     controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\t")
     if controls > max(2, len(text) // 100):

@@ -19,13 +19,11 @@ once (it is built beside its final name and renamed).
 from __future__ import annotations
 
 import io
-import itertools
 import os
 import re
 import shutil
 import tempfile
 import time
-import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
@@ -44,7 +42,7 @@ from pipeline.errors import (
     UnsupportedFormatError,
 )
 from pipeline.ingest.docx import read_docx
-from pipeline.ingest.encoding import detect_encoding
+from pipeline.ingest.encoding import decode_raw, normalize_with_offsets
 from pipeline.ingest.text import turns_from_text
 from pipeline.model import Codebook, Coding, Source, Turn
 from pipeline.qdpx.qdaxml import kid, kid_text, kids, kids_in, norm_guid, parse
@@ -75,57 +73,6 @@ class ImportResult:
     counts: dict[str, int]
     warnings: list[str]
     seconds: float
-
-
-# -- offsets ------------------------------------------------------------------------------------
-def normalize_with_offsets(raw: str) -> tuple[str, list[int]]:
-    """The text `precode ingest` would store for `raw`, and where each raw offset lands in it.
-
-    `offsets[i]` is the normalized offset of raw offset `i` (for `i` in `0..len(raw)`).
-    """
-    out: list[str] = []
-    offsets = [0] * (len(raw) + 1)
-    i, n = 0, len(raw)
-    while i < n and raw[i] == "\ufeff":
-        i += 1
-    while i < n:
-        offsets[i] = len(out)
-        if raw[i] == "\r":
-            out.append("\n")
-            i += 1
-            if i < n and raw[i] == "\n":
-                offsets[i] = len(out)
-                i += 1
-            continue
-        out.append(raw[i])
-        i += 1
-    offsets[n] = len(out)
-    text = "".join(out)
-    if unicodedata.is_normalized("NFC", text):
-        return text, offsets
-    return _nfc_with_offsets(text, offsets)
-
-
-def _nfc_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]]:
-    """NFC per run of a base character and its combining marks, offsets mapped along."""
-    starts = [i for i, ch in enumerate(text) if i == 0 or not unicodedata.combining(ch)]
-    starts.append(len(text))
-    pieces: list[str] = []
-    inner = [0] * (len(text) + 1)
-    length = 0
-    for a, b in itertools.pairwise(starts):
-        piece = unicodedata.normalize("NFC", text[a:b])
-        for k in range(a, b):
-            inner[k] = length + min(k - a, len(piece))
-        pieces.append(piece)
-        length += len(piece)
-    inner[len(text)] = length
-    joined = "".join(pieces)
-    whole = unicodedata.normalize("NFC", text)
-    if joined != whole:  # composition across base characters (rare, e.g. Hangul jamo)
-        scale = len(whole) / max(1, len(text))
-        return whole, [min(len(whole), round(o * scale)) for o in offsets]
-    return joined, [inner[o] for o in offsets]
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -177,14 +124,10 @@ class _Reader:
         return None
 
     def decode(self, member: str) -> str:
-        data = self.archive.read(member)
-        label = self.label(member)
-        encoding = detect_encoding(data, Path(label))
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:  # pragma: no cover - detect_encoding checked it
-            raise UnsupportedFormatError(f"cannot decode the text ({exc.reason})", path=label,
-                                         hint="export the project again") from exc
+        """A plain-text member as text, decoded as `precode ingest` decodes a .txt file but not
+        yet normalized: selections count positions on it (see `normalize_with_offsets`)."""
+        return decode_raw(self.archive.read(member), Path(self.label(member)),
+                          hint="export the project again")[0]
 
     def docx_text(self, member: str) -> tuple[str, list[Turn]] | None:
         data = self.archive.read(member)
