@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint check clean
+.PHONY: demo test test-all lint check wheel clean
 
 # Set up (venv + CPU-only torch via constraints.txt) and run the pipeline on data/sample/.
 demo: $(STAMP)
@@ -13,7 +13,8 @@ demo: $(STAMP)
 	@echo "Results are in runs/demo/: suggestions.csv (one row per segment, for a spreadsheet),"
 	@echo "suggestions.jsonl (every suggestion with its score and evidence), manifest.json."
 
-# The test suite (slow tests, which load the real model, are skipped: make test-all).
+# The test suite, fast: tests marked slow (a real embedding model, building and installing the
+# wheel, a long corpus) are skipped. make test-all runs everything, as CI does.
 test: $(STAMP)
 	$(BIN)/pytest -m "not slow" -q
 
@@ -26,6 +27,12 @@ lint: $(STAMP)
 
 check: test lint
 
+# The wheel pip would install, in dist/ (build/ first emptied: setuptools reuses it, stale files
+# and all). It carries configs/ as pipeline/configs/.
+wheel: $(STAMP)
+	rm -rf build
+	$(BIN)/python -m pip wheel . --no-deps -w dist
+
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "precode needs Python 3.11 or newer (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
@@ -34,4 +41,4 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) runs .precode-cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs build dist .precode-cache .pytest_cache .mypy_cache .ruff_cache
