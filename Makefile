@@ -24,6 +24,7 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests
 	$(BIN)/mypy pipeline
+	$(BIN)/lint-imports
 
 check: test lint
 

@@ -7,11 +7,11 @@ Coded segments come from gold files, from review decisions, or both:
   rule of `pipeline.align`.
 - Review decisions (`RUN/decisions.jsonl`): every segment a reviewer decided on, labelled with
   the codes they confirmed (accept or relabel); the other codes count as absent
-  (`pipeline.decisions`). Segments nobody reviewed are left out: they are unknown, not
+  (`pipeline.runs.decisions`). Segments nobody reviewed are left out: they are unknown, not
   code-free. Each reviewer's view of a segment is one training row.
 
 Codebook examples are always added as positives, so a code nobody has used yet still has a
-model. `decision_rows`, `codebook_examples` and `saved_head` are shared with the refit that
+model. Fitting itself (`pipeline.suggest.training`) is shared with the refit that
 `precode review --retrain-every` runs in the background.
 """
 
@@ -23,20 +23,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pipeline.align import DEFAULT_MIN_SHARE, segment_codes
 from pipeline.config import Config
-from pipeline.decisions import reviewed_codes
 from pipeline.embed import make_embedder
-from pipeline.embed.base import Embedder
 from pipeline.errors import ConfigError, GoldCodingError, InputNotFoundError, RunFolderError
 from pipeline.gold import read_gold
 from pipeline.model import Codebook, Coding, Decision, Segment
 from pipeline.runs import RunFolder
-from pipeline.stages import resolve_codebook
-from pipeline.suggest import SavedHead, TrainedHead, segment_vectors, usable_editions
+from pipeline.runs.codebook import resolve_codebook
+from pipeline.runs.decisions import DecisionLog, reviewed_codes
+from pipeline.suggest import TrainedHead, segment_vectors
 from pipeline.suggest.head import head_info
+from pipeline.suggest.training import (
+    codebook_examples,
+    cv_quality,
+    label_matrix,
+    saved_head,
+)
 
 
 @dataclass
@@ -47,87 +50,8 @@ class TrainResult:
     seconds: float
 
 
-@dataclass(frozen=True)
-class Examples:
-    """The codebook's examples as extra training rows: vectors, one-hot labels, texts."""
-
-    vectors: np.ndarray | None  # (m, d), None when the codebook has no examples
-    labels: np.ndarray | None  # (m, k)
-    texts: list[str]
-    codes: list[int]  # the code index of each example
-
-
-def cv_quality(proba: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Top-1 accuracy on coded segments and macro F1 at 0.5, from out-of-fold predictions
-    (none when there were too few segments or sources to hold any out)."""
-    if not truth.size or proba.shape != truth.shape:
-        return {}
-    coded = truth.any(axis=1)
-    top1 = truth[np.arange(len(truth)), proba.argmax(axis=1)][coded].mean() if coded.any() else 0
-    pred = proba >= 0.5
-    f1s = []
-    for k in range(truth.shape[1]):
-        tp = float((pred[:, k] & (truth[:, k] == 1)).sum())
-        denom = float(pred[:, k].sum() + truth[:, k].sum())
-        if truth[:, k].sum():
-            f1s.append(2 * tp / denom if denom else 0.0)
-    return {"cv_top1_accuracy": round(float(top1), 4),
-            "cv_macro_f1_at_0.5": round(float(np.mean(f1s)) if f1s else 0.0, 4)}
-
-
-def codebook_examples(book: Codebook, embedder: Embedder) -> Examples:
-    """The examples of the codebook and of its editions the model can read."""
-    index = {code_id: k for k, code_id in enumerate(book.code_ids())}
-    pairs = [(index[c.id], t) for edition in (book, *usable_editions(book, embedder))
-             for _, c in edition.codes() for t in c.examples]
-    if not pairs:
-        return Examples(None, None, [], [])
-    vectors = embedder.encode([t for _, t in pairs])
-    labels = np.zeros((len(pairs), len(book.code_ids())), dtype=np.int8)
-    for r, (k, _) in enumerate(pairs):
-        labels[r, k] = 1
-    return Examples(vectors, labels, [t for _, t in pairs], [k for k, _ in pairs])
-
-
-def label_matrix(rows: Sequence[set[str]], code_ids: Sequence[str]) -> np.ndarray:
-    index = {c: k for k, c in enumerate(code_ids)}
-    Y = np.zeros((len(rows), len(code_ids)), dtype=np.int8)
-    for i, codes in enumerate(rows):
-        for code in codes:
-            Y[i, index[code]] = 1
-    return Y
-
-
-def saved_head(head: TrainedHead, info: dict[str, Any], X: np.ndarray,
-               rows: Sequence[tuple[Segment, set[str]]], examples: Examples) -> SavedHead:
-    """The head with its evidence: the coded segments (each once per code) and examples."""
-    index = {c: k for k, c in enumerate(head.code_ids_)}
-    seen: set[tuple[str, str]] = set()
-    vectors, texts, codes, origins = [], [], [], []
-    for i, (seg, labels) in enumerate(rows):
-        for code in sorted(labels):
-            if (seg.id, code) in seen:
-                continue
-            seen.add((seg.id, code))
-            vectors.append(X[i])
-            texts.append(seg.text)
-            codes.append(index[code])
-            origins.append(f"coded:{seg.id}")
-    if examples.vectors is not None:
-        for r, (k, text) in enumerate(zip(examples.codes, examples.texts, strict=True)):
-            vectors.append(examples.vectors[r])
-            texts.append(text)
-            codes.append(k)
-            origins.append(f"codebook:{head.code_ids_[k]}:example")
-    dim = X.shape[1] if X.ndim == 2 else 0
-    matrix = np.array(vectors, dtype=np.float32) if vectors else np.zeros((0, dim), np.float32)
-    return SavedHead(head, info, matrix, texts, np.array(codes, dtype=np.int32), origins)
-
-
 def read_decision_file(path: str | Path, segments: Sequence[Segment],
                        book: Codebook) -> list[Decision]:
-    from pipeline.review.log import DecisionLog
-
     path = Path(path)
     if not path.exists():
         raise InputNotFoundError("no such decisions file", path=path,

@@ -321,14 +321,13 @@ def test_cli_warns_about_skipped_files_and_missing_speaker_labels(tmp_path: Path
 def test_cli_suggest_in_chunks_writes_the_same_files(tmp_path: Path, sample_dir: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Scoring chunk by chunk (bounded memory) gives exactly what one pass gives."""
-    import pipeline.stages
 
     out = tmp_path / "run"
     sets = _fast(tmp_path / 'c')
     source = str(sample_dir / "p05_case_manager_community_center.txt")
     assert runner.invoke(app, ["run", source, "--out", str(out), *sets]).exit_code == 0
     whole = {n: (out / n).read_bytes() for n in ("suggestions.jsonl", "suggestions.csv")}
-    monkeypatch.setattr(pipeline.stages, "SUGGEST_CHUNK", 7)
+    monkeypatch.setattr("pipeline.stages.suggest.SUGGEST_CHUNK", 7)
     assert runner.invoke(app, ["suggest", str(out), "--force", *sets]).exit_code == 0
     assert {n: (out / n).read_bytes() for n in whole} == whole
 

@@ -14,12 +14,13 @@ from pipeline.cli import app
 from pipeline.codebook import load_codebook, parse_codebook
 from pipeline.discover import discover, discover_settings, write_discovery
 from pipeline.discover.cluster import cluster_vectors
-from pipeline.discover.filler import SHORT, SMALL_TALK, filler_reasons, word_count
+from pipeline.discover.filler import SHORT, SMALL_TALK, filler_reasons
 from pipeline.discover.keywords import class_keywords
 from pipeline.errors import ConfigError, RunFolderError
+from pipeline.language import word_count
 from pipeline.model import Decision, Segment
-from pipeline.qdpx.runview import SuggestionLine
-from pipeline.report.codes import run_codes
+from pipeline.runs.codes import run_codes
+from pipeline.runs.suggestions import SuggestionLine
 from pipeline.stages import run_pipeline
 
 runner = CliRunner()

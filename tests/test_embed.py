@@ -107,6 +107,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
+@pytest.mark.slow
 def test_embed_real_model_pipeline_runs_with_sockets_blocked(
         no_network: None, tmp_path: Path, sample_dir: Path) -> None:
     """The whole pipeline with the real default model, and no network at all."""

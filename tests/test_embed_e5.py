@@ -179,6 +179,7 @@ def test_embed_known_models_and_their_languages() -> None:
     assert models.model_key("/some/folder") is None
 
 
+@pytest.mark.slow
 def test_embed_e5_vectors_match_the_engine(model_cache: Path, sample_dir: Path) -> None:
     """The rebuilt fp32 model against the packaged engine (which also quantizes activations
     to int8 per block): cosine >= 0.99 on every text, Chinese, English and mixed."""

@@ -19,10 +19,8 @@ from pipeline.suggest.compare import ranking_agreement
 pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
 
 
-@pytest.mark.parametrize("model", [
-    "multilingual-e5-small",
-    pytest.param("all-MiniLM-L6-v2", marks=pytest.mark.slow),
-])
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["multilingual-e5-small", "all-MiniLM-L6-v2"])
 def test_embed_onnx_int8_matches_fp32_on_a_fixed_set(model: str, model_cache: Path,
                                                       sample_dir: Path) -> None:
     sources = ingest.read_all([sample_dir / "p01_nurse_day_ward.txt",

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import pipeline.evaluate.bootstrap as bs
 from pipeline.agreement import (
     binary_u_alpha,
     cohen_kappa,
@@ -27,7 +28,6 @@ from pipeline.agreement import (
 )
 from pipeline.cli import app
 from pipeline.errors import ConfigError, GoldCodingError, RunFolderError, UnsupportedFormatError
-from pipeline.evaluate import bootstrap as bs
 from pipeline.evaluate import evaluate, parse_thresholds
 from pipeline.evaluate.figures import binary_units, confusion
 from pipeline.metrics import macro_f1, micro_f1, per_code_scores, theme_accuracy, topk_accuracy

@@ -17,7 +17,7 @@ from pipeline.qdpx.export import SUGGESTIONS_USER
 from pipeline.runs import RunFolder
 from pipeline.stages import ingest_stage, segment_stage
 from tests.conftest import SAMPLE
-from tests.test_qdpx_support import REFI, full_run, jsonl, needs_refi
+from tests.test_qdpx_support import REFI, full_run, jsonl
 
 runner = CliRunner()
 
@@ -70,7 +70,6 @@ def test_qdpx_cli_codebook_export_and_import(tmp_path: Path) -> None:
     assert (imported.name, imported.version) == (original.name, original.version)
 
 
-@needs_refi
 def test_qdpx_cli_sample_corpus_exports_validates_and_reimports(tmp_path: Path) -> None:
     import xmlschema
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import UnsupportedFormatError
-from pipeline.qdpx import export_run, read_qdc, write_qdc
+from pipeline.export import export_run
+from pipeline.qdpx import read_qdc, write_qdc
 from pipeline.qdpx.export import SUGGESTIONS_USER
 from pipeline.qdpx.qdc import describe_code, read_description
-from tests.test_qdpx_support import CODEBOOK, REFI, full_run, make_run, needs_refi
+from tests.test_qdpx_support import CODEBOOK, REFI, full_run, make_run
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
 
@@ -42,7 +43,6 @@ def _selections(root: ET.Element) -> list[dict[str, str]]:
     return out
 
 
-@needs_refi
 def test_qdpx_export_project_validates_against_the_schema(tmp_path: Path) -> None:
     import xmlschema
 
@@ -52,7 +52,6 @@ def test_qdpx_export_project_validates_against_the_schema(tmp_path: Path) -> Non
     xmlschema.XMLSchema(str(REFI / "Project.xsd")).validate(data)
 
 
-@needs_refi
 def test_qdpx_export_codebook_validates_and_converts_back(tmp_path: Path) -> None:
     import xmlschema
 

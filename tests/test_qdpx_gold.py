@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import GoldCodingError
-from pipeline.qdpx import export_run
-from pipeline.qdpx.gold import read_gold_qdpx
+from pipeline.export import export_run
+from pipeline.gold import read_gold_qdpx
 from tests.test_qdpx_support import CODEBOOK, full_run, sources
 
 

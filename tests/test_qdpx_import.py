@@ -10,10 +10,11 @@ import pytest
 from pipeline.codebook import load_codebook
 from pipeline.errors import RunFolderError, UnsupportedFormatError
 from pipeline.model import Coding, Source
-from pipeline.qdpx import import_qdpx, read_qdpx
+from pipeline.qdpx import read_qdpx
 from pipeline.qdpx.import_ import normalize_with_offsets, read_codebook_file
 from pipeline.runs import RunFolder
-from tests.test_qdpx_support import SAMPLES, jsonl, needs_refi, project, write_zip
+from pipeline.stages import import_qdpx
+from tests.test_qdpx_support import SAMPLES, jsonl, needs_samples, project, write_zip
 
 G = "8e0f1c2a-0000-4000-8000-{:012d}"  # hand-made GUIDs
 
@@ -30,7 +31,7 @@ SAMPLE_COUNTS = {  # file: (sources, themes, codes, codings, users)
 }
 
 
-@needs_refi
+@needs_samples
 @pytest.mark.parametrize("name", sorted(SAMPLE_COUNTS))
 def test_qdpx_import_real_samples(name: str) -> None:
     found = read_qdpx(SAMPLES / name)
@@ -40,7 +41,7 @@ def test_qdpx_import_real_samples(name: str) -> None:
             len(found.codings), found.users) == (sources, themes, codes, codings, users)
 
 
-@needs_refi
+@needs_samples
 def test_qdpx_import_real_sample_codings_land_on_the_coded_lines() -> None:
     found = read_qdpx(SAMPLES / "qc-1.3_coded-text.qdpx")
     assert {c.coder for c in found.codings} == {"cp"}
@@ -56,7 +57,7 @@ def test_qdpx_import_real_sample_codings_land_on_the_coded_lines() -> None:
     assert names["cs_as_programming.programming"] == "framings > cs_as_programming > programming"
 
 
-@needs_refi
+@needs_samples
 def test_qdpx_import_real_samples_nested_codes_and_empty_docx_sources() -> None:
     atlas = read_qdpx(SAMPLES / "atlas-ti-23-win_codes-only.qdpx")
     assert atlas.codebook is not None
@@ -69,7 +70,7 @@ def test_qdpx_import_real_samples_nested_codes_and_empty_docx_sources() -> None:
     assert any("have no text" in w for w in nvivo.warnings)
 
 
-@needs_refi
+@needs_samples
 def test_qdpx_import_writes_a_run_folder_that_later_stages_read(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = import_qdpx(SAMPLES / "qc-1.3_coded-text.qdpx", out)
@@ -85,7 +86,7 @@ def test_qdpx_import_writes_a_run_folder_that_later_stages_read(tmp_path: Path) 
         import_qdpx(SAMPLES / "qc-1.3_coded-text.qdpx", out)
 
 
-@needs_refi
+@needs_samples
 def test_qdpx_import_codebook_of_a_project(tmp_path: Path) -> None:
     codebook, _ = read_codebook_file(SAMPLES / "atlas-ti-23-win_codes-only.qdpx")
     assert codebook.name == "target-atlas-project" and len(codebook.code_ids()) == 2

@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.codebook import codebook_to_yaml, load_codebook, parse_codebook
+from pipeline.export import export_run
 from pipeline.model import Code, Codebook, Coding, Source, Theme
-from pipeline.qdpx import export_run, import_qdpx
 from pipeline.qdpx.export import SUGGESTIONS_USER
 from pipeline.runs import RunFolder
-from tests.test_qdpx_support import REFI, jsonl, make_run, needs_refi, suggestion
+from pipeline.stages import import_qdpx
+from tests.test_qdpx_support import REFI, jsonl, make_run, suggestion
 
 # Text a person could type: letters (Latin, CJK, accents), digits, punctuation, spaces.
 _CHARS = st.characters(categories=("L", "M", "N", "P", "S", "Zs"), exclude_characters="\ufeff")
@@ -102,7 +103,6 @@ def _expected_codings(run: dict[str, Any]) -> set[Coding]:
     return out
 
 
-@needs_refi
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(run=runs())

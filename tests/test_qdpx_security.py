@@ -24,8 +24,9 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.errors import PrecodeError, UnsupportedFormatError
-from pipeline.qdpx import import_qdpx, read_qdpx
+from pipeline.qdpx import read_qdpx
 from pipeline.qdpx.safezip import Limits, SafeArchive
+from pipeline.stages import import_qdpx
 from tests.test_qdpx_support import project, write_zip
 
 G = "8e0f1c2a-0000-4000-8000-{:012d}"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from types import CodeType
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -25,21 +24,6 @@ needs_samples = pytest.mark.skipif(
     reason=f"the REFI-QDA sample exports are not here ({SAMPLES}); they are kept out of the "
            "repository, in ../shared",
 )
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _global_names(code: CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, CodeType):
-            names |= _global_names(const)
-    return names
-
-
-def needs_refi(test: F) -> F:
-    """The old marker of every REFI-QDA test: now skips only a test that reads `SAMPLES`
-    when they are absent (the schemas are always here). New tests: use `needs_samples`."""
-    return needs_samples(test) if "SAMPLES" in _global_names(test.__code__) else test
 
 CODEBOOK = Codebook(
     name="Tiny recovery codebook",

@@ -15,10 +15,10 @@ from pipeline.cli import app
 from pipeline.config import load_config
 from pipeline.evaluate import evaluate
 from pipeline.model import Decision, Segment, Source, Turn
-from pipeline.qdpx.runview import load_run
 from pipeline.report import report_settings, write_report
 from pipeline.report.build import build_report
 from pipeline.runs import RunFolder
+from pipeline.runs.view import load_run
 from tests.conftest import SAMPLE
 from tests.test_discover import discovered_sample_run
 

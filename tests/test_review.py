@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.decisions import fold_decisions, reviewed_codes
 from pipeline.errors import CodebookError, ConfigError, RunFolderError
 from pipeline.model import Decision, Segment
-from pipeline.qdpx.runview import fold_decisions as old_path_fold
-from pipeline.qdpx.sheet import export_sheet
 from pipeline.review import DecisionLog, ReviewFilter, ReviewSession, import_sheet, load_review
 from pipeline.review.order import order_rows, uncertainty
 from pipeline.review.trainer import Refitter, blend_weight
 from pipeline.runs import RunFolder
+from pipeline.runs.decisions import fold_decisions, reviewed_codes
+from pipeline.spreadsheet import export_sheet
 from pipeline.suggest import SavedHead
-from pipeline.train import Examples, train
+from pipeline.suggest.training import Examples
+from pipeline.train import train
 from tests.test_review_support import TRUTH, fill_sheet, fixed_clock, make_run, segment_ids
 
 
@@ -86,8 +86,7 @@ def test_review_log_bad_line_names_the_file_and_line(tmp_path: Path, run: RunFol
         DecisionLog(path).read(data.segments, data.codebook)
 
 
-def test_review_fold_keeps_the_old_import_path_and_counts_reviewed_segments() -> None:
-    assert old_path_fold is fold_decisions
+def test_review_fold_counts_reviewed_segments() -> None:
     log = [_d("a", "hope", "accept"), _d("a", "peer", "reject"), _d("b", "hope", "accept"),
            _d("b", "hope", "retract"), _d("c", "staff", "reject"), _d("a", "hope", "accept", "B")]
     assert reviewed_codes(log) == {("A", "a"): {"hope"}, ("A", "c"): set(), ("B", "a"): {"hope"}}

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.decisions import reviewed_codes
 from pipeline.review import DecisionLog
+from pipeline.runs.decisions import reviewed_codes
 from tests.conftest import ROOT
 from tests.test_review_support import make_run
 

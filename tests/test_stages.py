@@ -90,7 +90,7 @@ def test_stages_ctrl_c_during_ingest_or_segment_changes_nothing(
     with pytest.raises(KeyboardInterrupt):
         ingest_stage([SAMPLE], out)
     assert _snapshot(out) == before
-    monkeypatch.setattr("pipeline.stages.segment",
+    monkeypatch.setattr("pipeline.stages.segment.segment",
                         lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         segment_stage(out, force=True)
@@ -148,7 +148,7 @@ def test_stages_a_pool_that_hangs_while_stopping_is_left_behind() -> None:
     import threading
     import time
 
-    from pipeline.stages import _terminate
+    from pipeline.stages.parallel import _terminate
 
     class Stuck:
         joined = False

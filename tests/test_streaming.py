@@ -9,6 +9,7 @@ embedding cache does not hold yet.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import random
 import shutil
@@ -19,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import pipeline.stages
 from pipeline.codebook import codebook_to_yaml, load_codebook
 from pipeline.config import REFERENCE_CODEBOOK
 from pipeline.embed import CachedEmbedder
@@ -27,9 +27,9 @@ from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.errors import RunFolderError
 from pipeline.model import Segment, Source
 from pipeline.runs import RunFolder
+from pipeline.runs.suggestions import SuggestionWriter
 from pipeline.stages import ingest_stage, segment_stage, suggest_stage
-from pipeline.suggest import Scorer, suggestion_rows, suggestions
-from pipeline.suggest.output import write_csv_header, write_csv_rows
+from pipeline.suggest import Scorer, suggestions, top_codes
 from tests.conftest import SAMPLE
 
 FILES = ("p01_nurse_day_ward.txt", "p05_case_manager_community_center.txt",
@@ -87,15 +87,13 @@ def _all_at_once(run: RunFolder, config: dict) -> dict[str, bytes]:
                     settings)
     scored = scorer.score(segments, sources)
     items = list(suggestions(scored, settings["top_k"], settings["threshold"]))
-    rows = "".join(json.dumps(r, ensure_ascii=False) + "\n"
-                   for r in suggestion_rows(items, segments, sources))
-    path = run.file("reference.csv")
-    with path.open("w", encoding="utf-8", newline="\n") as fh:
-        write_csv_header(fh, settings["top_k"])
-        write_csv_rows(fh, scored, sources, settings["top_k"], settings["threshold"])
-    sheet = path.read_bytes()
-    path.unlink()
-    return {"suggestions.jsonl": rows.encode("utf-8"), "suggestions.csv": sheet}
+    names = {s.id: s.name for s in sources}
+    jsonl, sheet = io.StringIO(newline=""), io.StringIO(newline="")
+    writer = SuggestionWriter(jsonl, sheet, settings["top_k"])
+    for seg, top in zip(segments, top_codes(scored, settings["top_k"]), strict=True):
+        writer.write(seg, names[seg.source_id], [s for s in items if s.segment_id == seg.id], top)
+    return {"suggestions.jsonl": jsonl.getvalue().encode("utf-8"),
+            "suggestions.csv": sheet.getvalue().encode("utf-8")}
 
 
 def _outputs(run: RunFolder) -> dict[str, bytes]:
@@ -117,8 +115,8 @@ def test_streaming_suggest_writes_what_scoring_all_at_once_writes(
         return score(self, chunk, sources)
 
     monkeypatch.setattr(Scorer, "score", spy)
-    monkeypatch.setattr(pipeline.stages, "SUGGEST_CHUNK", 7)
-    monkeypatch.setattr(pipeline.stages, "SOURCE_CACHE", 1)
+    monkeypatch.setattr("pipeline.stages.suggest.SUGGEST_CHUNK", 7)
+    monkeypatch.setattr("pipeline.stages.suggest.SOURCE_CACHE", 1)
     result = suggest_stage(run.path, fast_config, embedder=HashEmbedder())
     assert _outputs(run) == expected
     assert result.counts["segments"] == len(segments)
@@ -226,7 +224,7 @@ def test_streaming_readers_report_a_bad_line_like_read_jsonl(run: RunFolder, lin
 def test_streaming_progress_counts_segments_of_the_whole_run(
         run: RunFolder, fast_config: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     """One bar for the whole run, in segments: it never goes back and ends at the total."""
-    monkeypatch.setattr(pipeline.stages, "SUGGEST_CHUNK", 7)
+    monkeypatch.setattr("pipeline.stages.suggest.SUGGEST_CHUNK", 7)
     calls: list[tuple[int, int]] = []
     total = len(run.segments())
     suggest_stage(run.path, fast_config, embedder=HashEmbedder(),

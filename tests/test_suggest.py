@@ -10,8 +10,9 @@ import pytest
 
 from pipeline.errors import ModelError
 from pipeline.model import Code, Codebook, Segment, Source, Theme, Turn
+from pipeline.runs.suggestions import suggestion_row
 from pipeline.suggest import PrototypeSuggester, SavedHead, TrainedHead, score_segments
-from pipeline.suggest.output import Scored, suggestion_rows, suggestions
+from pipeline.suggest.output import Scored, suggestions
 from pipeline.suggest.prototype import calibrate
 from tests.conftest import FakeEmbedder
 
@@ -129,7 +130,8 @@ def test_suggest_output_respects_top_k() -> None:
 def test_suggest_rows_have_exactly_the_contract_fields() -> None:
     segs, sources = _segments(["seg hope"])
     scored = Scored(segs, ["a"], np.array([[0.8]]), {}, "zero-shot")
-    [row] = list(suggestion_rows(list(suggestions(scored, 3, 0.5)), segs, sources))
+    [item] = list(suggestions(scored, 3, 0.5))
+    row = suggestion_row(item, segs[0], sources[0].name)
     assert list(row) == ["source", "segment_id", "start", "end", "speaker", "role", "text",
                          "code", "score", "rank", "method", "evidence"]
     assert sources[0].text[row["start"]:row["end"]] == row["text"]
@@ -247,7 +249,7 @@ def test_suggest_editions_join_the_codes_texts_where_the_model_reads_them() -> N
     from dataclasses import replace
 
     from pipeline.suggest import usable_editions
-    from pipeline.train import codebook_examples
+    from pipeline.suggest.training import codebook_examples
 
     emb = _embedder()
     emb.table["有盼望就會動起來"] = np.asarray([0.95, 0, 0, 0.3], np.float32)

@@ -8,7 +8,12 @@ from typing import Annotated
 import typer
 from rich.tree import Tree
 
-from pipeline.codebook import load_codebook
+from pipeline.cli.console import stdout, warn
+from pipeline.codebook import codebook_to_yaml, load_codebook
+from pipeline.qdpx.export import origin
+from pipeline.qdpx.import_ import read_codebook_file
+from pipeline.qdpx.qdc import write_qdc
+from pipeline.runs import atomic_write
 
 app = typer.Typer(help="Validate and show codebooks.", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -22,7 +27,6 @@ def validate_command(path: CodebookPath) -> None:
 
     Example: precode codebook validate configs/codebooks/recovery_peer_support.yaml
     """
-    from pipeline.cli import stdout
 
     codebook = load_codebook(path)
     codes = [code for _, code in codebook.codes()]
@@ -49,7 +53,6 @@ def show_command(
 
     Example: precode codebook show configs/codebooks/recovery_peer_support.yaml --examples 0
     """
-    from pipeline.cli import stdout
 
     codebook = load_codebook(path)
     tree = Tree(f"[bold]{codebook.name}[/] (version {codebook.version})")
@@ -78,11 +81,6 @@ def export_command(
 
     Example: precode codebook export configs/codebooks/recovery_peer_support.yaml --out rps.qdc
     """
-    from pipeline.cli import stdout
-    from pipeline.qdpx.export import origin
-    from pipeline.qdpx.qdc import write_qdc
-    from pipeline.runs import atomic_write
-
     codebook = load_codebook(path)
     with atomic_write(out, "wb") as fh:
         fh.write(write_qdc(codebook, origin()))
@@ -107,11 +105,6 @@ def import_command(
     Example: precode codebook import rps.qdc --out configs/codebooks/imported.yaml
     """
     import dataclasses
-
-    from pipeline.cli import stdout, warn
-    from pipeline.codebook import codebook_to_yaml
-    from pipeline.qdpx.import_ import read_codebook_file
-    from pipeline.runs import atomic_write
 
     codebook, warnings = read_codebook_file(path)
     codebook = dataclasses.replace(codebook, name=name or codebook.name,

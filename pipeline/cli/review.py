@@ -9,9 +9,13 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import ConfigOption, SetOption
+from pipeline.cli.progress import embedding_progress
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
+from pipeline.review import ORDERS, ReviewFilter, ReviewSession, import_sheet, load_review
+from pipeline.review.terminal import review_loop
 from pipeline.runs import RunFolder
 
 
@@ -57,11 +61,6 @@ def review_command(
 
     Example: precode review runs/demo --coder A --retrain-every 25
     """
-    from pipeline.cli import stdout, warn
-    from pipeline.cli.progress import embedding_progress
-    from pipeline.review import ORDERS, ReviewFilter, ReviewSession, import_sheet, load_review
-    from pipeline.review.terminal import review_loop
-
     if from_sheet is not None:
         result = import_sheet(run, from_sheet, coder, codebook=codebook)
         warn(result.warnings)

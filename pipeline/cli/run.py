@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import (
     BackendOption,
     ConfigOption,
@@ -17,6 +18,7 @@ from pipeline.cli.options import (
     SetOption,
     ThresholdOption,
 )
+from pipeline.cli.progress import announce_preparation, embedding_progress
 from pipeline.config import load_config
 from pipeline.stages import run_pipeline
 
@@ -48,9 +50,6 @@ def run_command(
 
     Example: precode run data/sample --out runs/demo --participants data/sample/participants.csv
     """
-    from pipeline.cli import stdout, warn
-    from pipeline.cli.progress import announce_preparation, embedding_progress
-
     overrides = list(set_ or [])
     if unit:
         overrides.append(f"segment.unit={unit}")

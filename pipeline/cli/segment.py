@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import (
     ConfigOption,
     ForceOption,
@@ -37,7 +38,6 @@ def segment_command(
 
     Example: precode segment runs/demo --unit sentence --jobs 4
     """
-    from pipeline.cli import stdout, warn
 
     folder = RunFolder(run)
     manifest = folder.manifest()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.console import stdout, warn
 from pipeline.cli.options import (
     BackendOption,
     ConfigOption,
@@ -16,6 +17,7 @@ from pipeline.cli.options import (
     SetOption,
     ThresholdOption,
 )
+from pipeline.cli.progress import announce_preparation, embedding_progress
 from pipeline.config import load_config
 from pipeline.runs import RunFolder
 from pipeline.stages import suggest_stage
@@ -38,9 +40,6 @@ def suggest_command(
 
     Example: precode suggest runs/demo --model models/recovery --threshold 0.4
     """
-    from pipeline.cli import stdout, warn
-    from pipeline.cli.progress import announce_preparation, embedding_progress
-
     manifest = RunFolder(run).manifest()
     overrides = list(set_ or [])
     if threshold is not None:

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.console import stdout
 from pipeline.cli.options import QuietOption
+from pipeline.errors import PrecodeError
 from pipeline.train import train
 
 
@@ -41,9 +43,6 @@ def train_command(
     Example: precode train runs/demo --gold data/sample/gold/codings.csv --coder A
     --out models/recovery
     """
-    from pipeline.cli import stdout
-    from pipeline.errors import PrecodeError
-
     if out.exists() and any(out.iterdir()) and not force:
         raise PrecodeError("the model folder already exists", path=out,
                            hint="choose another --out, or add --force to replace the model")

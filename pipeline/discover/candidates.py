@@ -11,13 +11,10 @@ candidate, give it an id, a name and a definition and paste it into a theme of y
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from pipeline.codebook import codebook_to_yaml
+from pipeline.discover.result import Candidate, Discovery
 from pipeline.model import Code, Codebook, Theme
-
-if TYPE_CHECKING:
-    from pipeline.discover import Candidate, Discovery
 
 TODO = "TODO:"
 THEME_ID = "candidates"

@@ -15,23 +15,14 @@ cover, so without a filter it would fill the candidates. Two tests, both cheap:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-_LATIN_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+from pipeline.language import word_count
 
 SHORT = "short"
 SMALL_TALK = "small talk"
-
-
-def word_count(text: str) -> float:
-    """Words in `text`: Latin-script words, plus half a word per CJK character."""
-    cjk = len(_CJK.findall(text))
-    latin = sum(1 for w in _LATIN_WORD.findall(_CJK.sub(" ", text)))
-    return latin + cjk / 2
 
 
 def nearest_mean(vectors: np.ndarray, anchors: np.ndarray, top: int) -> np.ndarray:

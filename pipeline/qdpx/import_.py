@@ -1,4 +1,4 @@
-"""Import a REFI-QDA project (`.qdpx`) into a run folder.
+"""Read a REFI-QDA project (`.qdpx`) into memory: sources, codebook and codings.
 
 What comes in: text sources (plain text from `PlainTextContent`, from a `plainTextPath` inside
 the archive, or, where the plain text is missing or blank, the paragraphs of the `.docx`
@@ -12,19 +12,14 @@ through the same steps, so a selection on a Windows tool's CRLF text lands on th
 
 The archive is read with `SafeArchive` (size, count and path checks) and the XML with defusedxml;
 members that nothing points at are ignored, and paths that point outside the archive are never
-followed. Nothing is written until everything has been read, and the run folder appears at
-once (it is built beside its final name and renamed).
+followed. `pipeline.stages.import_qdpx` writes what is read here into a new run folder.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import tempfile
-import time
-import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
@@ -33,12 +28,9 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from pipeline import ingest
-from pipeline.codebook import codebook_to_yaml
-from pipeline.config import Config, load_config
 from pipeline.errors import (
     CodebookError,
     InputNotFoundError,
-    RunFolderError,
     UnsupportedFormatError,
 )
 from pipeline.ingest.docx import read_docx
@@ -48,8 +40,6 @@ from pipeline.model import Codebook, Coding, Source, Turn
 from pipeline.qdpx.qdaxml import kid, kid_text, kids, kids_in, norm_guid, parse
 from pipeline.qdpx.qdc import codebook_from_codes, read_codebook_description, read_qdc
 from pipeline.qdpx.safezip import DEFAULT_LIMITS, Limits, SafeArchive
-from pipeline.runs import RunFolder, atomic_write, fingerprint, sha256_file
-from pipeline.stages import ingest_options, segment_stage
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
@@ -65,14 +55,6 @@ class Project:
     codings: list[Coding]
     users: list[str]
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ImportResult:
-    run: Path
-    counts: dict[str, int]
-    warnings: list[str]
-    seconds: float
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -335,55 +317,6 @@ def _attach_cases(root: ET.Element, sources: list[Source], by_guid: dict[str, in
         source = sources[index]
         sources[index] = Source(source.id, source.name, source.text, source.turns,
                                 source.language, {**source.metadata, "speakers": found})
-
-
-# -- writing --------------------------------------------------------------------------------------
-def import_qdpx(path: str | Path, out: str | Path, config: Config | None = None,
-                segment: bool = True, limits: Limits = DEFAULT_LIMITS) -> ImportResult:
-    """Read `path` and write a new run folder `out` (sources, codebook, codings, segments)."""
-    started = time.perf_counter()
-    path, out = Path(path), Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RunFolderError("this folder already exists and is not empty", path=out,
-                             hint="import into a new folder (precode never mixes an import "
-                                  "into an existing run)")
-    config = config or load_config()
-    project = read_qdpx(path, ingest_options(config), limits)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    building = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
-    os.mkdir(building)
-    try:
-        run = RunFolder(building)
-        inputs = [{"path": str(path), "name": path.name, "sha256": sha256_file(path)}]
-        fp = fingerprint(inputs, config["ingest"], "qdpx")
-        manifest = run.new_manifest(config, inputs)
-        seconds = time.perf_counter() - started
-        counts = {"sources": len(project.sources),
-                  "turns": sum(len(s.turns) for s in project.sources)}
-        run.record_stage(manifest, "ingest", fp, seconds, via="import", **counts)
-        codes = len(project.codebook.code_ids()) if project.codebook else 0
-        run.record_stage(manifest, "import", fp, seconds, codes=codes,
-                         codings=len(project.codings), users=len(project.users))
-        run.write_jsonl("sources.jsonl", project.sources)
-        if project.codebook is not None:
-            with atomic_write(run.file("codebook.yaml")) as fh:
-                fh.write(codebook_to_yaml(project.codebook))
-        else:
-            project.warnings.append("the project has no codes, so the run has no codebook.yaml")
-        run.write_jsonl("codings.jsonl", project.codings)
-        run.write_manifest(manifest)
-        segments = segment_stage(building).counts.get("segments", 0) if segment else None
-        if out.exists():
-            out.rmdir()
-        os.replace(building, out)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
-    result_counts = {**counts, "codes": codes, "codings": len(project.codings),
-                     "users": len(project.users)}
-    if segments is not None:
-        result_counts["segments"] = segments
-    return ImportResult(out, result_counts, project.warnings, time.perf_counter() - started)
 
 
 def read_codebook_file(path: str | Path, limits: Limits = DEFAULT_LIMITS,

@@ -3,7 +3,7 @@
 `build_report(view, settings)` reads nothing but the `RunView` it is given (plus
 `evaluation.json` and `discovery.json` when they exist) and returns a `dict` the templates
 render, with the figures as SVG text. Which codes a segment carries follows
-`pipeline.report.codes.RULE`.
+`pipeline.runs.codes.RULE`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.discover import attributes
+import pipeline.report.charts as charts
 from pipeline.errors import ConfigError
+from pipeline.ingest.participants import speaker_attributes
+from pipeline.language import word_count
 from pipeline.model import Segment, Source
-from pipeline.qdpx.runview import RunView
-from pipeline.report import charts
-from pipeline.report.codes import RULE, RunCodes, run_codes
+from pipeline.runs.codes import RULE, RunCodes, run_codes
+from pipeline.runs.view import RunView
 
 UNDEFINED = "—"
 MAX_PAIRS = 15
@@ -140,7 +141,7 @@ def _participants(segments: Sequence[Segment],
     for seg in segments:
         key = (seg.source_id, seg.speaker)
         if seg.role != "interviewer" and key not in out:
-            out[key] = attributes(by_source[seg.source_id], seg.speaker)
+            out[key] = speaker_attributes(by_source[seg.source_id], seg.speaker)
     return out
 
 
@@ -217,8 +218,6 @@ def shorten(text: str, limit: int) -> tuple[str, bool]:
 
 
 def _words(text: str) -> int:
-    from pipeline.discover.filler import word_count
-
     return int(word_count(text))
 
 
@@ -256,7 +255,7 @@ def _quotes(segments: Sequence[Segment], coded: RunCodes, book: Any,
         for seg in sorted(chosen, key=rank):
             source = by_source[seg.source_id]
             text, cut = shorten(seg.text, max_chars)
-            person = attributes(source, seg.speaker)
+            person = speaker_attributes(source, seg.speaker)
             items.append({
                 "text": text, "shortened": cut, "speaker": seg.speaker, "source": source.name,
                 "lang": "zh" if source.language.startswith("zh") else source.language,

@@ -7,14 +7,14 @@
 - `trainer`: refitting the head on decisions in a background thread.
 - `sheet`: decisions read back from a filled-in review spreadsheet.
 
-What the log means (folding retractions, reviewed segments) is in `pipeline.decisions`.
+What the log means (folding retractions, reviewed segments) is in `pipeline.runs.decisions`.
 """
 
-from pipeline.review.log import DecisionLog
 from pipeline.review.order import ORDERS, ReviewFilter
 from pipeline.review.session import ReviewData, ReviewSession, load_review
 from pipeline.review.sheet import SheetImport, import_sheet
 from pipeline.review.trainer import Refitter
+from pipeline.runs.decisions import DecisionLog
 
 __all__ = ["ORDERS", "DecisionLog", "Refitter", "ReviewData", "ReviewFilter", "ReviewSession",
            "SheetImport", "import_sheet", "load_review"]

@@ -29,17 +29,16 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import Config
-from pipeline.decisions import CONFIRMING, fold_decisions
 from pipeline.embed import make_embedder
 from pipeline.errors import ConfigError, RunFolderError
 from pipeline.model import Code, Codebook, Decision, Evidence, Segment, Source
-from pipeline.review.log import LOG_NAME, DecisionLog, now
 from pipeline.review.order import SHOWN, ReviewFilter, order_rows
 from pipeline.review.trainer import PRIOR, Refit, Refitter, blend_weight
 from pipeline.runs import RunFolder
-from pipeline.stages import load_head, resolve_codebook
-from pipeline.suggest import Scored, score_segments, segment_vectors
-from pipeline.train import Examples, codebook_examples
+from pipeline.runs.codebook import resolve_codebook
+from pipeline.runs.decisions import CONFIRMING, LOG_NAME, DecisionLog, fold_decisions, now
+from pipeline.suggest import Scored, load_head, score_segments, segment_vectors
+from pipeline.suggest.training import Examples, codebook_examples
 
 
 @dataclass

@@ -20,13 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.decisions import fold_decisions
 from pipeline.errors import ConfigError, RunFolderError
 from pipeline.model import Decision
-from pipeline.qdpx.sheet import SheetRow, read_sheet
-from pipeline.review.log import LOG_NAME, DecisionLog, now
 from pipeline.runs import RunFolder
-from pipeline.stages import resolve_codebook
+from pipeline.runs.codebook import resolve_codebook
+from pipeline.runs.decisions import LOG_NAME, DecisionLog, fold_decisions, now
+from pipeline.spreadsheet import SheetRow, read_sheet
 
 
 @dataclass

@@ -27,7 +27,7 @@ import numpy as np
 
 from pipeline.model import Evidence, Segment
 from pipeline.suggest import SavedHead, TrainedHead
-from pipeline.train import Examples, label_matrix, saved_head
+from pipeline.suggest.training import Examples, label_matrix, saved_head
 
 PRIOR = 60.0
 FOLDS = 3

@@ -1,97 +1,11 @@
-"""Suggest codes for segments: zero-shot from the codebook, or with a trained head.
+"""Suggest codes for segments: zero-shot from the codebook, or with a trained head."""
 
-`score_segments()` is the library entry point: segments in, a `Scored` (calibrated scores and
-evidence per segment and code) out. `pipeline.stages.suggest_stage` writes it to a run.
-"""
-
-from __future__ import annotations
-
-from collections.abc import Callable, Sequence
-from typing import Any
-
-import numpy as np
-
-from pipeline.codebook import codebook_languages
-from pipeline.embed.base import Embedder
-from pipeline.errors import CodebookError
-from pipeline.model import Codebook, Evidence, Segment, Source
-from pipeline.suggest.context import context_texts, query_vectors
-from pipeline.suggest.head import SavedHead, TrainedHead
-from pipeline.suggest.output import Scored, ranked, suggestion_rows, suggestions
+from pipeline.suggest.head import SavedHead, TrainedHead, load_head
+from pipeline.suggest.output import Scored, ranked, suggestions, top_codes
 from pipeline.suggest.prototype import PrototypeSuggester, resolve_calibration
+from pipeline.suggest.rescore import rescore
+from pipeline.suggest.scorer import Scorer, score_segments, segment_vectors, usable_editions
 
-__all__ = ["PrototypeSuggester", "SavedHead", "Scored", "Scorer", "TrainedHead", "ranked",
-           "score_segments", "segment_vectors", "suggestion_rows", "suggestions",
-           "usable_editions"]
-
-
-def segment_vectors(segments: Sequence[Segment], sources: Sequence[Source], embedder: Embedder,
-                    settings: dict[str, Any]) -> np.ndarray:
-    """Context-blended query vectors for segments, per the `suggest` config section."""
-    mode = settings["context"]
-    if mode not in ("turn", "none"):
-        raise CodebookError(f"unknown suggest.context {mode!r}", hint="use turn or none")
-    texts = context_texts(segments, sources, mode)
-    turn_weight = settings["turn_weight"] if mode == "turn" else 0.0
-    return query_vectors(texts, embedder, turn_weight, settings["question_weight"])
-
-
-def usable_editions(codebook: Codebook, embedder: Embedder) -> list[Codebook]:
-    """The codebook's editions in languages the embedding model knows (all of them for a
-    multilingual model): an edition the model cannot read would only add noise."""
-    known = embedder.languages
-    if known is None:
-        return list(codebook.editions)
-    return [e for e in codebook.editions if codebook_languages(e) <= known]
-
-
-class Scorer:
-    """A suggester made ready once (the codebook embedded, or a head loaded), then applied to
-    any number of segment batches: a large run is scored chunk by chunk in bounded memory."""
-
-    def __init__(self, codebook: Codebook, embedder: Embedder, settings: dict[str, Any],
-                 head: SavedHead | None = None) -> None:
-        self.embedder = embedder
-        self.settings = settings
-        self.explain: Callable[[np.ndarray, int, Sequence[str]], list[list[Evidence]]]
-        self.predict: Callable[[np.ndarray], np.ndarray]
-        self.warnings: list[str] = []
-        if head is None:
-            calibration, warning = resolve_calibration(settings, embedder.model_key)
-            self.warnings += [warning] if warning else []
-            zero_shot = PrototypeSuggester(embedder, top_examples=settings["top_examples"],
-                                           exclude_weight=settings["exclude_weight"],
-                                           classifier_weight=settings["classifier_weight"],
-                                           calibration=calibration
-                                           ).fit(codebook, usable_editions(codebook, embedder))
-            self.code_ids, self.method = list(zero_shot.code_ids_), zero_shot.method
-            self.predict, self.explain = zero_shot.predict_proba, zero_shot.evidence
-        else:
-            self.code_ids, self.method = list(head.code_ids), head.method
-            self.predict, self.explain = head.head.predict_proba, head.evidence
-
-    def score(self, segments: Sequence[Segment], sources: Sequence[Source]) -> Scored:
-        """Calibrated scores for every code, and evidence for each segment's top codes.
-
-        `sources` must hold the segments' own sources; others are not needed.
-        """
-        if not segments:
-            return Scored([], self.code_ids, np.zeros((0, len(self.code_ids))), {}, self.method)
-        vectors = segment_vectors(segments, sources, self.embedder, self.settings)
-        proba = self.predict(vectors)
-        evidence: dict[tuple[int, int], list[Evidence]] = {}
-        order = np.argsort(-proba, axis=1, kind="stable")[:, :self.settings["top_k"]]
-        for j in range(len(self.code_ids)):
-            rows = np.flatnonzero((order == j).any(axis=1)).tolist()
-            if rows:
-                own = [segments[i].source_id for i in rows]
-                for i, items in zip(rows, self.explain(vectors[rows], j, own), strict=True):
-                    evidence[(i, j)] = items
-        return Scored(list(segments), self.code_ids, proba, evidence, self.method)
-
-
-def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codebook: Codebook,
-                   embedder: Embedder, settings: dict[str, Any],
-                   head: SavedHead | None = None) -> Scored:
-    """Calibrated scores and evidence for every segment and code."""
-    return Scorer(codebook, embedder, settings, head).score(segments, sources)
+__all__ = ["PrototypeSuggester", "SavedHead", "Scored", "Scorer", "TrainedHead", "load_head",
+           "ranked", "rescore", "resolve_calibration", "score_segments", "segment_vectors",
+           "suggestions", "top_codes", "usable_editions"]

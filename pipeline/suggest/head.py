@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import ModelError
-from pipeline.model import Evidence
+from pipeline.embed.base import Embedder
+from pipeline.errors import InputNotFoundError, ModelError
+from pipeline.model import Codebook, Evidence
 from pipeline.runs import atomic_write, package_versions
 
 HEAD_FORMAT = 1
@@ -228,3 +229,13 @@ def head_info(name: str, fingerprint: str, code_ids: Sequence[str], params: dict
         "quality": quality,
         "training": training,
     }
+
+
+def load_head(model: str | Path, embedder: Embedder, codebook: Codebook) -> SavedHead:
+    """The trained head in folder `model`, checked against the embedder and the codebook."""
+    path = Path(model)
+    if not path.exists():
+        raise InputNotFoundError("no such trained model folder", path=path,
+                                 hint="train one with `precode train RUN --gold FILE --out "
+                                      "models/NAME`, or leave out --model for zero-shot")
+    return SavedHead.load(path, fingerprint=embedder.fingerprint, code_ids=codebook.code_ids())

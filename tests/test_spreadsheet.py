@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import CodebookError, RunFolderError
+from pipeline.export import export_run
 from pipeline.model import Segment
-from pipeline.qdpx import export_run
-from pipeline.qdpx.sheet import COLUMNS, read_sheet
 from pipeline.runs import RunFolder
+from pipeline.spreadsheet import COLUMNS, read_sheet
 from tests.test_qdpx_support import CODEBOOK, full_run, make_run, sources, span
 
 
@@ -34,7 +34,7 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def test_qdpx_sheet_csv_has_one_row_per_segment_with_suggestions(tmp_path: Path) -> None:
+def test_spreadsheet_csv_has_one_row_per_segment_with_suggestions(tmp_path: Path) -> None:
     out = tmp_path / "review.csv"
     result = export_run(_run_with_segments(tmp_path / "run"), out)
     rows = _csv_rows(out)
@@ -52,14 +52,14 @@ def test_qdpx_sheet_csv_has_one_row_per_segment_with_suggestions(tmp_path: Path)
     assert any(r["text"] == "我們互相幫忙。" for r in rows)
 
 
-def test_qdpx_sheet_min_score_and_include(tmp_path: Path) -> None:
+def test_spreadsheet_min_score_and_include(tmp_path: Path) -> None:
     run = _run_with_segments(tmp_path / "run")
     export_run(run, tmp_path / "a.csv", min_score=0.5, include="suggestions")
     first = _csv_rows(tmp_path / "a.csv")[0]
     assert first["codes"] == "coexisting" and first["confirmed"] == ""
 
 
-def test_qdpx_sheet_csv_guards_against_formulas(tmp_path: Path) -> None:
+def test_spreadsheet_csv_guards_against_formulas(tmp_path: Path) -> None:
     a = sources()[0]
     text = a.text + "=SUM(1+1) is what she said.\n"
     src = [type(a)(a.id, a.name, text, (), "en", {})]
@@ -77,7 +77,7 @@ def test_qdpx_sheet_csv_guards_against_formulas(tmp_path: Path) -> None:
     assert cell.value == "=SUM(1+1) is what she said." and cell.data_type == "s"
 
 
-def test_qdpx_sheet_xlsx_layout_and_codes_sheet(tmp_path: Path) -> None:
+def test_spreadsheet_xlsx_layout_and_codes_sheet(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     out = tmp_path / "review.xlsx"
@@ -92,7 +92,7 @@ def test_qdpx_sheet_xlsx_layout_and_codes_sheet(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_qdpx_sheet_filled_in_sheet_reads_back(tmp_path: Path, fmt: str) -> None:
+def test_spreadsheet_filled_in_sheet_reads_back(tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"review.{fmt}"
     export_run(_run_with_segments(tmp_path / "run"), out)
     fill = {0: {"accept": "x", "coder": "Ann", "note": "both fit"},
@@ -120,7 +120,7 @@ def test_qdpx_sheet_filled_in_sheet_reads_back(tmp_path: Path, fmt: str) -> None
     assert back[1].line == 3 and back[2].accept == ()
 
 
-def test_qdpx_sheet_read_back_errors_name_the_row(tmp_path: Path) -> None:
+def test_spreadsheet_read_back_errors_name_the_row(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("segment_id,codes,accept,reject,relabel,coder,note\n"
                     "a.txt:0-5,hope,nope,,,Ann,\n", encoding="utf-8")
@@ -132,14 +132,14 @@ def test_qdpx_sheet_read_back_errors_name_the_row(tmp_path: Path) -> None:
         read_sheet(path)
 
 
-def test_qdpx_sheet_needs_segments_or_suggestions(tmp_path: Path) -> None:
+def test_spreadsheet_needs_segments_or_suggestions(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run")
     with pytest.raises(RunFolderError, match="neither segments"):
         export_run(run, tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_qdpx_sheet_unreadable_sheets_are_precode_errors(tmp_path: Path) -> None:
+def test_spreadsheet_unreadable_sheets_are_precode_errors(tmp_path: Path) -> None:
     from pipeline.errors import UnsupportedFormatError
 
     broken = tmp_path / "broken.xlsx"

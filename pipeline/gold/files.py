@@ -1,4 +1,5 @@
-"""Gold codings from a CSV file (`source,start,end,code,coder`), checked against the run.
+"""Gold codings from a CSV file (`source,start,end,code,coder`) or a `codings.jsonl`, checked
+against the run.
 
 Every row is checked: a source the run does not have, a code the codebook does not have,
 offsets outside the text or `start >= end` are errors naming the row, because a silently
@@ -6,19 +7,18 @@ dropped row would make every figure computed from the file wrong. Exact duplicat
 rows with every field empty (a spreadsheet's trailing ",,,,") are skipped with a warning:
 they change nothing but are worth knowing about.
 
-`read_gold(path, ...)` picks the reader by the file's extension (`GOLD_READERS`), so a new
-format (a `.qdpx` project's codings) plugs in without touching the commands that use it.
+`pipeline.gold.read_gold(path, ...)` picks the reader by the file's extension.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import GoldCodingError, InputNotFoundError, UnsupportedFormatError
+from pipeline.errors import GoldCodingError, InputNotFoundError
 from pipeline.model import Codebook, Coding, Source
 
 COLUMNS = ("source", "start", "end", "code", "coder")
@@ -146,34 +146,3 @@ def _validated(path: Path, rows: Iterable[tuple[int, dict[str, str]]], sources: 
         kept = [c for c in codings if c.coder in wanted]
         gold = GoldSet(kept, warnings, {c: lines[c] for c in kept})
     return gold
-
-
-GoldReader = Callable[..., GoldSet]
-def _read_gold_qdpx(path: str | Path, sources: Sequence[Source], codebook: Codebook | None = None,
-                    coders: Iterable[str] | None = None) -> GoldSet:
-    from pipeline.qdpx.gold import read_gold_qdpx  # the qdpx package imports this module
-
-    return read_gold_qdpx(path, sources, codebook, coders)
-
-
-GOLD_READERS: dict[str, GoldReader] = {".csv": read_gold_csv, ".jsonl": read_gold_jsonl,
-                                       ".qdpx": _read_gold_qdpx}
-
-
-def read_gold(path: str | Path, sources: Sequence[Source], codebook: Codebook | None = None,
-              coders: Iterable[str] | None = None) -> GoldSet:
-    """Gold codings from a file, by its extension (see `GOLD_READERS`), checked against the run.
-
-    A reader takes `(path, sources, codebook, coders)` and returns a `GoldSet`; register one for
-    a new format with `GOLD_READERS[".ext"] = reader`.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    reader = GOLD_READERS.get(suffix)
-    if reader is None:
-        raise UnsupportedFormatError(
-            "cannot read gold codings from "
-            + (f"a {suffix} file" if suffix else "a file without an extension"), path=path,
-            hint=f"give a file ending in {', '.join(sorted(GOLD_READERS))} "
-                 "(CSV columns: " + ",".join(COLUMNS) + ")")
-    return reader(path, sources, codebook, coders)

@@ -45,9 +45,10 @@ from pipeline.errors import (
     UnsupportedFormatError,
 )
 from pipeline.model import Codebook
-from pipeline.qdpx.runview import ExportResult, RunView, SuggestionLine, confirmed, load_run
 from pipeline.runs import atomic_write
-from pipeline.suggest.output import FORMULA_START, safe_cell
+from pipeline.runs.decisions import confirmed
+from pipeline.runs.suggestions import FORMULA_START, SuggestionLine, safe_cell
+from pipeline.runs.view import ExportResult, RunView, load_run
 
 COLUMNS = ("segment_id", "source", "start", "end", "speaker", "role", "text", "codes",
            "code_names", "scores", "top_score", "confirmed", "accept", "reject", "relabel",

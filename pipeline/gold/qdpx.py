@@ -6,7 +6,7 @@ id (our ids travel in the code descriptions), and a source whose text differs fr
 is an error, because its offsets would point at other words. Codings by the user
 "precode suggestions" are precode's own suggestions, never gold: they are left out.
 
-Registered in `pipeline.gold.GOLD_READERS` for the `.qdpx` extension.
+Registered in `pipeline.gold.read.GOLD_READERS` for the `.qdpx` extension.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pipeline.errors import GoldCodingError
-from pipeline.gold import GoldSet
+from pipeline.gold.files import GoldSet
 from pipeline.model import Codebook, Coding, Source
 from pipeline.qdpx.export import SUGGESTIONS_USER
 from pipeline.qdpx.import_ import read_qdpx

@@ -8,6 +8,16 @@ ever rewritten: an undo appends `retract` lines. The only repair is of a torn la
 without its newline, which only a crash of the machine inside that write could leave): it is
 cut off before the next append, so a crash loses at most the decision being written. A whole
 record that merely lacks its newline (an editor's doing) gets one instead.
+
+What the log means (`fold_decisions`): a `retract` cancels the same coder's latest earlier decision on the
+same segment and code; of what is left, the latest decision per (coder, segment, code) counts.
+`accept` and `relabel` say "this segment has this code"; `reject` says it has not.
+
+A segment is *reviewed* by a coder when a decision of theirs on it still counts. Its codes
+are then the ones they confirmed, and every other code counts as absent: the reviewer saw
+the segment and gave it these codes and no others (the rule `precode train` and
+`precode evaluate` use). Export, evaluate, train, review and the report all read and fold
+the log here, with the same checks.
 """
 
 from __future__ import annotations
@@ -20,11 +30,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.decisions import VERDICTS
 from pipeline.errors import RunFolderError
 from pipeline.model import Codebook, Decision, Segment
 
 LOG_NAME = "decisions.jsonl"
+VERDICTS = ("accept", "reject", "relabel", "retract")
+CONFIRMING = ("accept", "relabel")
 FIELDS = ("segment_id", "code_id", "verdict", "coder", "timestamp", "note")
 
 
@@ -163,3 +174,53 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+def fold_decisions(decisions: Iterable[Decision]) -> list[Decision]:
+    """The decisions that still count, in log order: retracted ones removed, latest wins."""
+    stacks: dict[tuple[str, str, str | None], list[tuple[int, Decision]]] = {}
+    for index, decision in enumerate(decisions):
+        key = (decision.coder, decision.segment_id, decision.code_id)
+        stack = stacks.setdefault(key, [])
+        if decision.verdict == "retract":
+            if stack:
+                stack.pop()
+        elif decision.verdict in VERDICTS:
+            stack.append((index, decision))
+    return [d for _, d in sorted(stack[-1] for stack in stacks.values() if stack)]
+
+def confirmed(decisions: Iterable[Decision]) -> list[Decision]:
+    """Decisions that say "this segment has this code" (accept or relabel, with a code)."""
+    return [d for d in fold_decisions(decisions) if d.verdict in CONFIRMING and d.code_id]
+
+def reviewed_codes(decisions: Iterable[Decision],
+                   coders: Iterable[str] | None = None) -> dict[tuple[str, str], set[str]]:
+    """(coder, segment id) -> the codes that coder confirmed, for every segment they reviewed.
+
+    Keys are in the order the segments were first decided on (log order); `coders` keeps
+    only those coders' decisions.
+    """
+    wanted = set(coders) if coders is not None else None
+    out: dict[tuple[str, str], set[str]] = {}
+    for d in fold_decisions(decisions):
+        if wanted is not None and d.coder not in wanted:
+            continue
+        codes = out.setdefault((d.coder, d.segment_id), set())
+        if d.verdict in CONFIRMING and d.code_id:
+            codes.add(d.code_id)
+    return out
+
+
+def is_decision_log(path: str | Path) -> bool:
+    """Whether a .jsonl file holds review decisions (its first record has a verdict)."""
+    path = Path(path)
+    if path.suffix.lower() != ".jsonl" or not path.is_file():
+        return False
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except json.JSONDecodeError:
+                    return False
+                return isinstance(first, dict) and "verdict" in first
+    return False

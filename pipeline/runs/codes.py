@@ -2,7 +2,7 @@
 
 The rule, stated once (`RULE`): a segment with at least one review decision carries exactly
 the codes confirmed for it (accept or relabel, after folding the log with
-`pipeline.decisions.fold_decisions`; across coders, the latest decision on a segment and code
+`pipeline.runs.decisions.fold_decisions`; across coders, the latest decision on a segment and code
 counts); every
 other segment carries the codes `suggestions.jsonl` lists for it (those that reached the run's
 threshold). This is the rule `precode evaluate --against decisions` uses for reviewed
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.decisions import CONFIRMING, fold_decisions
 from pipeline.model import Decision, Segment
-from pipeline.qdpx.runview import SuggestionLine
+from pipeline.runs.decisions import CONFIRMING, fold_decisions
+from pipeline.runs.suggestions import SuggestionLine
 
 RULE = ("a segment that was reviewed carries the codes confirmed for it in review (accept or "
         "relabel, the latest decision counting); every other segment carries the codes "

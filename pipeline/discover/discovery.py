@@ -1,0 +1,253 @@
+"""Inductive discovery: clusters of the segments no code fits, as candidate new codes.
+
+`discover(run)` is the library entry point behind `precode discover RUN`:
+
+1. **Which segments.** Those that carry no code by `pipeline.runs.codes.RULE`: no
+   suggestion reached the threshold and nobody confirmed a code in review, or every
+   suggested code was rejected in review. Sources in a language the embedding model was not
+   trained on are left out (their vectors would cluster by language, not by topic).
+2. **Filler out** (`pipeline.discover.filler`): segments too short to stand alone, and
+   segments that sound more like small talk than like anything in the codebook.
+3. **Cluster** (`pipeline.discover.cluster`) the vectors the suggester scores (each segment
+   with its turn and the question it answers), and keep clusters of `min_cluster_size` or more
+   segments from `min_sources` or more sources: a theme recurs across participants.
+4. **Describe** each cluster: size, sources and speakers (with their attributes), keywords
+   by class-based TF-IDF against the rest of the corpus, the `exemplars` segments nearest its
+   centre, and the nearest existing code: the one the run's suggester scores highest on
+   average over the cluster. When it is the best code of most of the cluster's segments, with
+   scores not far below the threshold, the cluster may be a *variant* of that code the
+   suggester missed (`nearest_code`); otherwise it looks *new*.
+
+`write_discovery` writes `RUN/discovery.json` (everything above) and `RUN/candidates.yaml`
+(a codebook of the candidates, names and definitions left to the researcher).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.config import Config, load_config
+from pipeline.discover.candidates import candidates_yaml
+from pipeline.discover.cluster import cluster_vectors, distance_threshold
+from pipeline.discover.filler import SHORT, SMALL_TALK, filler_reasons
+from pipeline.discover.keywords import class_keywords
+from pipeline.discover.result import Candidate, Discovery, Exemplar, NearestCode
+from pipeline.embed import make_embedder
+from pipeline.embed.base import normalize_rows
+from pipeline.errors import ConfigError, RunFolderError
+from pipeline.ingest.participants import speaker_attributes
+from pipeline.model import Codebook, Segment, Source
+from pipeline.runs import RunFolder, fingerprint
+from pipeline.runs.codes import RULE, run_codes
+from pipeline.runs.view import RunView, load_run
+from pipeline.suggest import PrototypeSuggester, rescore, segment_vectors, usable_editions
+
+CONTEXTS = ("turn", "none")
+VARIANT_SHARE = 0.5  # see nearest_code()
+VARIANT_SCORE = 0.5
+
+
+def discover_settings(config: str | Path | None = None,
+                      overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The `discover` section: defaults, a config file, then `section.key=value` overrides."""
+    section: dict[str, Any] = load_config(config, overrides)["discover"]
+    return section
+
+
+def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
+             run_config: Config | None = None) -> Discovery:
+    """Cluster the run's uncoded segments into candidate codes (nothing is written).
+
+    `settings` is the `discover` config section (default: configs/default.yaml); `run_config`
+    the run's resolved config (default: its manifest's), whose `embed` and `suggest` sections
+    say how segments are embedded.
+    """
+    started = time.perf_counter()
+    opts = dict(settings if settings is not None else discover_settings())
+    if opts["context"] not in CONTEXTS:
+        raise ConfigError(f"unknown discover.context {opts['context']!r}",
+                          hint=f"use one of: {', '.join(CONTEXTS)}")
+    view = load_run(run_path, need_segments=True)
+    if not view.suggestions:
+        raise RunFolderError("the run has no suggestions yet, so nothing says which segments "
+                             "no code fits", path=view.folder.path,
+                             hint=f"run `precode suggest {run_path}` first")
+    config = run_config or view.manifest["config"]
+    book, sources, segments = view.codebook, view.sources, view.segments
+    coded = run_codes(segments, view.suggestions, view.decisions, book.code_ids())
+    warnings = list(coded.warnings)
+    embedder = make_embedder(config["embed"])
+    covered = embedder.languages
+    by_source = {s.id: s for s in sources}
+    uncoded = set(coded.uncoded())
+    pool = [s for s in segments if s.id in uncoded]
+    notes = [f"segments considered: those no code fits ({RULE})"]
+    if covered is not None:
+        other = sorted({by_source[s.source_id].language for s in pool} - covered)
+        if other:
+            left = sorted({by_source[s.source_id].name for s in pool
+                           if by_source[s.source_id].language in other})
+            notes.append(f"left out {len(left)} source(s) in {', '.join(other)} "
+                         f"({', '.join(left)}): the embedding model was not trained on that "
+                         "language, so its segments would cluster by language; use a "
+                         "multilingual model or embed.backend=tfidf to include them")
+            pool = [s for s in pool if by_source[s.source_id].language in covered]
+
+    # -- filler -------------------------------------------------------------------------
+    prototypes = PrototypeSuggester(embedder, classifier_weight=0.0).fit(
+        book, usable_editions(book, embedder))
+    positive = prototypes.text_kind_ != "exclude"
+    own = embedder.encode([s.text for s in pool]) if pool else \
+        np.zeros((0, embedder.dimension), np.float32)
+    phrases = [str(p) for p in opts["filler_phrases"]]
+    filler_vectors = embedder.encode(phrases) if phrases else own[:0]
+    reasons = filler_reasons([s.text for s in pool], own, filler_vectors,
+                             prototypes.text_vectors_[positive], opts["min_words"],
+                             opts["filler_margin"])
+    kept = [s for s, r in zip(pool, reasons, strict=True) if r is None]
+    filtered: dict[str, list[str]] = {SHORT: [], SMALL_TALK: []}
+    for seg, why in zip(pool, reasons, strict=True):
+        if why is not None and len(filtered[why]) < 5:
+            filtered[why].append(seg.text)
+    notes.append(f"filler left out: segments under {opts['min_words']:g} words (CJK "
+                 "characters count half a word), and segments closer to the small-talk "
+                 "phrases (discover.filler_phrases) than to the codebook's texts "
+                 f"(discover.filler_margin = {opts['filler_margin']:g})")
+
+    # -- cluster --------------------------------------------------------------------------
+    all_vectors = _vectors(segments, sources, embedder, config, opts["context"])
+    row = {s.id: i for i, s in enumerate(segments)}
+    vectors = all_vectors[[row[s.id] for s in kept]] if kept else all_vectors[:0]
+    threshold, note = distance_threshold(opts, embedder.model_key)
+    notes += [note] if note else []
+    labels = cluster_vectors(vectors, opts["method"], threshold,
+                             opts["min_cluster_size"], opts["hdbscan_min_samples"],
+                             opts["hdbscan_components"], opts["random_state"])
+    groups = [np.flatnonzero(labels == k) for k in range(int(labels.max()) + 1)] \
+        if len(labels) else []
+    few_sources = [g for g in groups
+                   if len({kept[i].source_id for i in g}) < opts["min_sources"]]
+    groups = [g for g in groups if len({kept[i].source_id for i in g}) >= opts["min_sources"]]
+    listed = groups[:opts["max_candidates"]]
+    if len(groups) > len(listed):
+        notes.append(f"{len(groups) - len(listed)} smaller cluster(s) not listed "
+                     f"(discover.max_candidates = {opts['max_candidates']})")
+    if few_sources:
+        notes.append(f"{len(few_sources)} cluster(s) drawn from fewer than "
+                     f"{opts['min_sources']} sources not listed (discover.min_sources): one "
+                     "participant's story, not a theme across participants")
+
+    # -- describe ---------------------------------------------------------------------------
+    in_listed = {kept[i].id for g in listed for i in g}
+    rest = [s.text for s in segments if s.id not in in_listed]
+    keywords = class_keywords([[kept[i].text for i in g] for g in listed], rest,
+                              opts["keywords"])
+    proba, code_ids = _scores(view, config) if listed else (np.zeros((0, 0)), [])
+    threshold = float(config["suggest"]["threshold"])
+    candidates = []
+    for number, (members, words) in enumerate(zip(listed, keywords, strict=True), 1):
+        segs = [kept[i] for i in members]
+        near = nearest_code(proba[[row[s.id] for s in segs]], vectors[members], code_ids,
+                            prototypes, book, threshold)
+        candidates.append(_candidate(f"candidate_{number:02d}", segs, vectors[members], words,
+                                     opts["exemplars"], by_source, near))
+    counts = {
+        "segments": len(segments),
+        "uncoded": len(uncoded),
+        "rejected_in_review": sum(1 for s in uncoded if s in coded.reviewed),
+        "other_language": len(uncoded) - len(pool),
+        "filler_short": sum(1 for r in reasons if r == SHORT),
+        "filler_small_talk": sum(1 for r in reasons if r == SMALL_TALK),
+        "clustered": len(kept),
+        "in_candidates": sum(c.size for c in candidates),
+        "candidates": len(candidates),
+    }
+    used = {k: opts[k] for k in sorted(opts) if k != "filler_phrases"}
+    used["filler_phrases"] = len(phrases)
+    used["embedder"] = embedder.fingerprint
+    return Discovery(str(run_path), candidates, counts, filtered, used, notes, warnings,
+                     time.perf_counter() - started, [s.id for s in kept])
+
+
+def _vectors(segments: Sequence[Segment], sources: Sequence[Source], embedder: Any,
+             config: Config, context: str) -> np.ndarray:
+    """Vectors of every segment of the run: as the suggester sees them, or their own text."""
+    if not segments:
+        return np.zeros((0, embedder.dimension), np.float32)
+    if context == "turn":
+        return segment_vectors(segments, sources, embedder, config["suggest"])
+    return normalize_rows(embedder.encode([s.text for s in segments]))
+
+
+def _scores(view: RunView, config: Config) -> tuple[np.ndarray, list[str]]:
+    """Every segment's calibrated scores, as the run's suggester (zero-shot or trained head)
+    gives them, recomputed with the run's settings (embeddings come from the cache)."""
+    manifest = {**view.manifest, "config": config}
+    proba, code_ids, _ = rescore(manifest, view.sources, view.segments, view.codebook)
+    return proba, code_ids
+
+
+def nearest_code(proba: np.ndarray, vectors: np.ndarray, code_ids: Sequence[str],
+                 prototypes: PrototypeSuggester, book: Codebook,
+                 threshold: float) -> NearestCode | None:
+    """The code with the highest mean calibrated score over a cluster's segments (rows of
+    `proba`, columns `code_ids`), and whether the cluster may be a variant of it: it is the
+    best code of at least `VARIANT_SHARE` of the segments, which score on average at least
+    `VARIANT_SCORE` times the threshold (near misses rather than strangers)."""
+    if not len(code_ids) or not len(proba):
+        return None
+    mean = proba.mean(axis=0)
+    k = int(np.argmax(mean))
+    code = code_ids[k]
+    share = float(np.mean(np.argmax(proba, axis=1) == k))
+    column = prototypes.code_ids_.index(code)
+    similarity = float((vectors @ prototypes.centroids_[column]).mean())
+    variant = share >= VARIANT_SHARE and mean[k] >= VARIANT_SCORE * threshold
+    name = next(c.name for _, c in book.codes() if c.id == code)
+    return NearestCode(code, book.theme_of(code), name, round(float(mean[k]), 4),
+                       round(share, 4), round(similarity, 4), "variant" if variant else "new")
+
+
+def _candidate(cid: str, segs: Sequence[Segment], vectors: np.ndarray, keywords: list[str],
+               n_exemplars: int, by_source: Mapping[str, Source],
+               nearest: NearestCode | None) -> Candidate:
+    centre = normalize_rows(vectors.mean(axis=0, keepdims=True))[0]
+    closeness = vectors @ centre
+    order = np.argsort(-closeness, kind="stable")[:n_exemplars]
+    exemplars = [Exemplar(segs[i].id, by_source[segs[i].source_id].name, segs[i].speaker,
+                          segs[i].text, round(float(closeness[i]), 4)) for i in order]
+    sources = Counter(by_source[s.source_id].name for s in segs)
+    speakers = Counter((s.speaker, s.source_id) for s in segs)
+    speaker_rows = [{"speaker": speaker, "source": by_source[sid].name, "segments": n,
+                     "attributes": speaker_attributes(by_source[sid], speaker)}
+                    for (speaker, sid), n in sorted(speakers.items(),
+                                                    key=lambda kv: (-kv[1], kv[0]))]
+    return Candidate(cid, len(segs), round(float(closeness.mean()), 4),
+                     dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+                     speaker_rows, keywords, exemplars, nearest, [s.id for s in segs])
+
+
+def write_discovery(run_path: str | Path, result: Discovery) -> list[Path]:
+    """Write `discovery.json` and `candidates.yaml` (removed when there are no candidates)."""
+    run = RunFolder(run_path)
+    manifest = run.manifest()
+    written = []
+    path = run.file("candidates.yaml")
+    if result.candidates:
+        run.write_text("candidates.yaml", candidates_yaml(result, run.path.resolve().name))
+        written.append(path)
+    else:
+        path.unlink(missing_ok=True)  # a stale file would list clusters that are gone
+    run.write_json("discovery.json", result.to_dict())
+    written.append(run.file("discovery.json"))
+    run.record_stage(manifest, "discover", fingerprint(result.settings, result.counts),
+                     result.seconds, candidates=len(result.candidates),
+                     clustered=result.counts["clustered"])
+    run.write_manifest(manifest)
+    return written

@@ -1,0 +1,73 @@
+"""A whole run folder in memory, as exports, discovery and the report read it.
+
+Each file comes through the module that owns it (`pipeline.runs.*`), with that module's checks:
+sources and segments through `RunFolder`, the codebook as `resolve_codebook` finds it, and the
+optional `suggestions.jsonl`, `codings.jsonl` and `decisions.jsonl`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.model import Codebook, Coding, Decision, Segment, Source
+from pipeline.runs.codebook import resolve_codebook
+from pipeline.runs.codings import read_codings
+from pipeline.runs.decisions import LOG_NAME, DecisionLog
+from pipeline.runs.folder import RunFolder
+from pipeline.runs.suggestions import SuggestionLine, read_suggestions
+
+
+INCLUDE = ("suggestions", "decisions", "both")  # what an export may carry as codings
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote: the file, its format, counts to report, and warnings."""
+
+    path: Path
+    format: str
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunView:
+    """A run folder's contents as the exporters use them."""
+
+    folder: RunFolder
+    manifest: dict[str, Any]
+    codebook: Codebook
+    sources: list[Source]
+    segments: list[Segment]
+    suggestions: list[SuggestionLine]
+    codings: list[Coding]
+    decisions: list[Decision]
+    _by_key: dict[str, Source] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_key = {s.name: s for s in self.sources} | {s.id: s for s in self.sources}
+
+    @property
+    def name(self) -> str:
+        return self.folder.path.resolve().name
+
+    def source_for(self, key: str) -> Source | None:
+        """A source by id or by name (suggestion lines name their source)."""
+        return self._by_key.get(key)
+
+
+def load_run(path: str | Path, need_segments: bool = False) -> RunView:
+    folder = RunFolder(path)
+    manifest = folder.manifest()
+    _, codebook = resolve_codebook(folder)
+    has_segments = folder.file("segments.jsonl").exists()
+    if need_segments and not has_segments:
+        folder.segments()  # raises the usual "segments.jsonl is missing" error
+    segments = folder.segments() if has_segments else []
+    return RunView(
+        folder=folder, manifest=manifest, codebook=codebook, sources=folder.sources(),
+        segments=segments, suggestions=read_suggestions(folder), codings=read_codings(folder),
+        decisions=DecisionLog(folder.file(LOG_NAME)).read(),
+    )
