@@ -17,6 +17,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.model import Segment, Source
@@ -48,7 +49,7 @@ class SegmentOptions:
 
 
 @functools.lru_cache(maxsize=8)
-def _sentencizer(language: str):
+def _sentencizer(language: str) -> Any:
     import spacy
 
     try:

@@ -10,6 +10,7 @@ fitted, corpus-specific vocabulary).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,9 +23,9 @@ class TfidfEmbedder(Embedder):
 
     def __init__(self, max_features: int = 4096) -> None:
         self.max_features = max_features
-        self._union = None
+        self._union: Any = None
 
-    def _vectorizer(self):
+    def _vectorizer(self) -> Any:
         if self._union is None:
             from sklearn.feature_extraction.text import HashingVectorizer
             from sklearn.pipeline import FeatureUnion

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import MalformedTranscriptError
 from pipeline.ingest.speakers import match_label, parse_timestamp, role_for
@@ -77,7 +78,7 @@ def _check_timings(raw: str, path: Path, fmt: str) -> None:
             )
 
 
-def _cue(caption) -> _Cue:
+def _cue(caption: Any) -> _Cue:
     raw = caption.raw_text
     voice = _VOICE.search(raw)
     text = " ".join(_TAG.sub("", raw).split())

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import MalformedTranscriptError, MissingDependencyError
 from pipeline.ingest.encoding import normalize
@@ -47,7 +48,7 @@ def read_docx(path: Path, interviewer_names: Sequence[str]) -> tuple[str, list[T
     return full, find_turns(full, lines, interviewer_names)
 
 
-def _paragraphs(document):
+def _paragraphs(document: Any) -> Iterator[Any]:
     """Body paragraphs in document order, table cells included."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -61,7 +62,7 @@ def _paragraphs(document):
                     yield from cell.paragraphs
 
 
-def _bold_label(paragraph, text: str) -> tuple[str | None, int | None]:
+def _bold_label(paragraph: Any, text: str) -> tuple[str | None, int | None]:
     """A label written in bold at the start of the paragraph, with or without a colon."""
     bold = ""
     for run in paragraph.runs:
