@@ -17,7 +17,7 @@ for `--order uncertain` against `--order random` (mean of `--seeds` shuffles), a
 long the refits took. With the default model and a warm embedding cache it takes about two
 minutes on 2 cores; the first run embeds the corpus first.
 
-    python benchmarks/active_learning.py [--backend sentence-transformers|tfidf] [--margin]
+    python benchmarks/active_learning.py [--backend sentence-transformers|hashed-ngrams] [--margin]
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ at random from the clustered segments would qualify (mean of 50 draws), and *ful
 whether a qualifying candidate appears even when the code is still in the codebook (segments
 the suggester misses anyway).
 
-    python benchmarks/discovery.py [--backend sentence-transformers|tfidf] [--coder A]
+    python benchmarks/discovery.py [--backend sentence-transformers|hashed-ngrams] [--coder A]
                                    [--set discover.KEY=VALUE ...]
 
 With the default model and a warm embedding cache this takes two to three minutes on 2 cores.

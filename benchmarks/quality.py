@@ -6,7 +6,7 @@ zero-shot suggester and for a head trained on the development transcripts of bot
 languages. Uses the real default model (a few minutes on 2 cores the first time, less with a
 warm cache).
 
-    python benchmarks/quality.py [--backend auto|sentence-transformers|onnx-int8|tfidf]
+    python benchmarks/quality.py [--backend auto|sentence-transformers|onnx-int8|hashed-ngrams]
                                  [--coder A] [--set embed.model=all-MiniLM-L6-v2]
 """
 

@@ -252,7 +252,7 @@ def main() -> None:
             rates = compare_backends(run, args.compare, cache, args.model)
             bare = rates["int8" if args.backend == "onnx-int8" else "fp32"]
             cold = next(s for s in steps if s.name == "suggest (cold cache)")
-            if args.backend != "tfidf" and args.interrupt_after is None:
+            if args.backend not in ("tfidf", "hashed-ngrams") and args.interrupt_after is None:
                 print(f"  the run's suggest stage: {encoded / cold.seconds:,.0f} texts/s "
                       f"embedded and scored, {encoded / cold.seconds / bare:.0%} of the bare "
                       "encode rate above")

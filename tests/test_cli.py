@@ -342,7 +342,7 @@ def test_cli_changing_one_setting_keeps_the_runs_other_settings(tmp_path: Path,
     assert runner.invoke(app, ["suggest", str(out), "--threshold", "0.2"]).exit_code == 0
     assert runner.invoke(app, ["segment", str(out), "--unit", "turn"]).exit_code == 0
     config = json.loads((out / "manifest.json").read_text())["config"]
-    assert config["embed"]["backend"] == "tfidf" and config["suggest"]["top_k"] == 5
+    assert config["embed"]["backend"] == "hashed-ngrams" and config["suggest"]["top_k"] == 5
     assert config["suggest"]["threshold"] == 0.2
     assert config["segment"] == {**config["segment"], "unit": "turn", "fragment_policy": "keep"}
 

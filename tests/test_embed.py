@@ -12,9 +12,9 @@ import pytest
 from pipeline.config import load_config
 from pipeline.embed import CachedEmbedder, make_embedder
 from pipeline.embed.cache import EmbeddingCache, text_key
+from pipeline.embed.hashed import HashedNgramEmbedder
 from pipeline.embed.offline import ensure_offline
 from pipeline.embed.sentence import resolve_model_path
-from pipeline.embed.tfidf import TfidfEmbedder
 from pipeline.errors import ConfigError, ModelError
 from tests.conftest import FakeEmbedder
 
@@ -61,8 +61,8 @@ def test_embed_cache_can_be_turned_off(tmp_path: Path) -> None:
     assert cached.encoded == 2 and not any(tmp_path.iterdir())
 
 
-def test_embed_tfidf_vectors_are_unit_length_and_work_for_chinese() -> None:
-    emb = TfidfEmbedder(max_features=256)
+def test_embed_hashed_ngram_vectors_are_unit_length_and_work_for_chinese() -> None:
+    emb = HashedNgramEmbedder(max_features=256)
     texts = ["復原是一段起起伏伏的路", "同儕支持很重要", "recovery goes up and down"]
     vectors = emb.encode([*texts, "復原的路起起伏伏"])
     assert vectors.shape == (4, 256)
@@ -70,7 +70,8 @@ def test_embed_tfidf_vectors_are_unit_length_and_work_for_chinese() -> None:
     sims = vectors[3] @ vectors[:3].T
     assert sims.argmax() == 0  # character n-grams carry Chinese
     # Stateless: a text's vector does not depend on what it is encoded with.
-    np.testing.assert_allclose(TfidfEmbedder(256).encode([texts[0]])[0], vectors[0], rtol=1e-6)
+    alone = HashedNgramEmbedder(256).encode([texts[0]])[0]
+    np.testing.assert_allclose(alone, vectors[0], rtol=1e-6)
     assert emb.fingerprint == "hashed-ngrams:v1:256" and not emb.cacheable
 
 

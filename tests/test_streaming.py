@@ -160,8 +160,8 @@ def test_streaming_language_warnings_come_from_the_index(run: RunFolder,
     assert language == (
         "1 source(s) are in zh (p09_nurse_rehab_center_zh.txt), which the embedding model was "
         "not trained on (it knows: en); their suggestions are unreliable. Use the multilingual "
-        "default (embed.model=multilingual-e5-small), or embed.backend=tfidf with a codebook in "
-        "that language.")
+        "default (embed.model=multilingual-e5-small), or embed.backend=hashed-ngrams with a "
+        "codebook in that language.")
     assert calibration.startswith("no zero-shot calibration was fitted for this embedding model")
 
 
@@ -176,8 +176,8 @@ def test_streaming_codebook_in_another_language_than_the_corpus_is_a_warning(
     assert warning.startswith("1 source(s) are in zh (p09_nurse_rehab_center_zh.txt), but the "
                               "codebook is written in en only: the multilingual model matches")
     assert "`editions` key" in warning
-    (warning,) = suggest_stage(run.path, fast_config, force=True).warnings  # tfidf
-    assert "tfidf matches words, not meaning" in warning
+    (warning,) = suggest_stage(run.path, fast_config, force=True).warnings  # hashed-ngrams
+    assert "hashed-ngrams matches words, not meaning" in warning
     run.write_text("codebook.yaml", codebook_to_yaml(load_codebook(REFERENCE_CODEBOOK)))
     assert suggest_stage(run.path, fast_config).warnings == []  # with its Chinese edition
 

@@ -275,7 +275,7 @@ def test_suggest_calibration_is_the_models_own() -> None:
     table = settings["calibrations"]
     assert resolve_calibration(settings, "multilingual-e5-small") == \
         (table["multilingual-e5-small"], None)
-    assert resolve_calibration(settings, "tfidf") == (table["tfidf"], None)
+    assert resolve_calibration(settings, "tfidf") == (table["hashed-ngrams"], None)  # old name
     values, warning = resolve_calibration(settings, None)  # a model precode does not know
     assert values == table["multilingual-e5-small"] and "not probabilities" in warning
     mine = dict(settings, calibration=[1.0, 2.0, -3.0])

@@ -178,7 +178,7 @@ def test_installed_precode_runs_from_another_folder(venv: Path, tmp_path: Path) 
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
     packaged = Path(_in_venv(venv, "from pipeline.config import DEFAULT_CONFIG as d; print(d)"))
     default = yaml.safe_load(packaged.read_text(encoding="utf-8"))
-    assert manifest["config"]["embed"]["backend"] == "tfidf"
+    assert manifest["config"]["embed"]["backend"] == "hashed-ngrams"
     for section in ("segment", "suggest"):
         assert manifest["config"][section] == default[section], section
     assert {key: value for key, value in manifest["config"]["embed"].items() if key != "backend"} \

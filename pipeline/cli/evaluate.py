@@ -16,25 +16,11 @@ from pipeline.align import DEFAULT_MIN_SHARE
 from pipeline.cli.console import stdout
 from pipeline.cli.options import QuietOption
 from pipeline.evaluate import evaluate, parse_thresholds
+from pipeline.runs.evaluation import UNDEFINED, EvaluationResult
+from pipeline.runs.evaluation import figure_label as label
+from pipeline.runs.evaluation import format_figure as num
+from pipeline.runs.evaluation import format_interval as ci
 
-LABELS = {
-    "theme_top1_accuracy": "theme top-1 accuracy",
-    "micro_precision": "precision (micro)",
-    "micro_recall": "recall (micro)",
-    "micro_f1": "F1 (micro)",
-    "macro_f1": "F1 (macro)",
-    "kappa": "Cohen's kappa (pooled)",
-    "krippendorff_alpha": "Krippendorff's alpha",
-    "gwet_ac1": "Gwet's AC1",
-    "exact_match": "same code set (share of segments)",
-    "char_kappa_mean": "character kappa (mean)",
-    "binary_u_alpha": "|u-alpha (coded vs not, any code)",
-    "u_alpha": "u-alpha (codes as values)",
-    "cu_alpha": "cu-alpha (codes where both coded)",
-    "global_cu_alpha": "Cu-alpha (themes as domains)",
-    "u_alpha_1995": "u-alpha, Krippendorff 1995/2004",
-}
-UNDEFINED = "—"
 WIDE = 120
 
 
@@ -76,30 +62,8 @@ def evaluate_command(
                       thresholds=parse_thresholds(threshold or []), draws=bootstrap, seed=seed,
                       sources=source, codebook=codebook)
     if not quiet:
-        print_report(result.report, stdout)
+        print_report(result.result, stdout)
         stdout.print(f"Written: {escape(str(result.path))}")
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return UNDEFINED
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.{digits}f}"
-
-
-def _ci(interval: Mapping[str, Any] | None) -> str:
-    if not interval:
-        return ""
-    if interval.get("low") is None:
-        return UNDEFINED
-    return f"{interval['low']:.3f} – {interval['high']:.3f}"
-
-
-def _label(key: str) -> str:
-    if key.startswith("top") and key.endswith("_accuracy"):
-        return f"top-{key[3:-len('_accuracy')]} accuracy"
-    return LABELS.get(key, key.replace("_", " "))
 
 
 def _table(title: str, *columns: str, caption: str | None = None) -> Table:
@@ -123,9 +87,9 @@ def _show(out: Console, table: Table) -> None:
                 no_color=out.no_color).print(table)
 
 
-def print_report(report: Mapping[str, Any], out: Console) -> None:
+def print_report(report: EvaluationResult, out: Console) -> None:
     """The report as tables: header, overall, per code, themes, confusions, baseline, sweep."""
-    ref, hyp = report["reference"]["name"], report["hypothesis"]
+    ref, hyp = report.reference["name"], report.hypothesis
     what = escape(hyp["name"])
     detail = ""
     if hyp["kind"] == "suggestions":
@@ -134,31 +98,31 @@ def print_report(report: Mapping[str, Any], out: Console) -> None:
         detail = f" ({hyp['reviewed_segments']} reviewed segments)"
     out.print(f"[bold]Evaluating {what}{detail} against coder {escape(ref)}[/]")
     if hyp.get("trained_on_evaluated_sources"):
-        out.print(f"[bold red]{escape(report['warnings'][0])}[/]")
-    sources, alignment = report["sources"], report["alignment"]
+        out.print(f"[bold red]{escape(report.warnings[0])}[/]")
+    sources, alignment = report.sources, report.alignment
     out.print(f"Sources: {len(sources['evaluated'])} evaluated; {escape(sources['rule'])}.")
     reasons: dict[str, list[str]] = {}
     for name, why in sources["left_out"].items():
         reasons.setdefault(why, []).append(name)
     for why, names in reasons.items():
         out.print(f"  left out, {escape(why)}: {escape(', '.join(names))}")
-    segs = report["segments"]
+    segs = report.segments
     out.print(f"Segments: {segs['evaluated']} evaluated; {segs['with_reference_code']} carry a "
               f"code from coder {escape(ref)}, {segs['with_hypothesis_code']} from {what}.")
     out.print(f"Alignment: {escape(alignment['rule'])} (--min-share). "
               f"{alignment['spans_reaching_no_segment']} of {alignment['reference_spans']} "
               "gold spans reach no segment.")
-    gold = report["gold"]
+    gold = report.gold
     coders = ", ".join(f"{escape(c)} ({n})" for c, n in gold["coders"].items())
     out.print(f"Gold: {escape(gold['path'])}: {gold['codings']} codings by {coders}; "
               f"{gold['rows_skipped']} rows skipped.")
 
-    intervals = report["intervals"]
+    intervals = report.intervals
     overall = _table("Overall", "figure", "value", "95% interval")
-    for key, value in report["overall"].items():
-        overall.add_row(_label(key), _num(value), _ci(intervals["figures"].get(key)))
+    for key, value in report.overall.items():
+        overall.add_row(label(key), num(value), ci(intervals["figures"].get(key)))
     _show(out, overall)
-    notes = [intervals.get("note"), report["units"]]
+    notes = [intervals.get("note"), report.units]
     if intervals["figures"]:
         notes.insert(1, f"intervals: {intervals['draws']} draws resampling "
                         f"{intervals['resampled']}, seed {intervals['seed']}")
@@ -175,41 +139,41 @@ def print_report(report: Mapping[str, Any], out: Console) -> None:
                 "alpha-binary), sources end to end; (k)u: (k)u-alpha of the code within its "
                 "theme")
     code_intervals = intervals.get("per_code", {})
-    for code, f in report["per_code"].items():
-        per_code.add_row(escape(code), _num(f["support"]), _num(f["predicted"]),
-                         _num(f["precision"]), _num(f["recall"]), _num(f["f1"]),
-                         _num(f["kappa"]), _num(f["char_kappa"]), _num(f["char_kappa_sources"]),
-                         _num(f["binary_u_alpha"]),
-                         _ci(code_intervals.get(code, {}).get("binary_u_alpha")),
-                         _num(f["value_u_alpha"]))
+    for code, f in report.per_code.items():
+        per_code.add_row(escape(code), num(f["support"]), num(f["predicted"]),
+                         num(f["precision"]), num(f["recall"]), num(f["f1"]),
+                         num(f["kappa"]), num(f["char_kappa"]), num(f["char_kappa_sources"]),
+                         num(f["binary_u_alpha"]),
+                         ci(code_intervals.get(code, {}).get("binary_u_alpha")),
+                         num(f["value_u_alpha"]))
     _show(out, per_code)
-    _print_unitizing(report["unitizing"], out)
+    _print_unitizing(report.unitizing, out)
 
-    themes = report["themes"]
+    themes = report.themes
     theme_table = _table("Themes (codes rolled up)", "theme", "n", "given", "P", "R", "F1",
                          "kappa")
     for theme, f in themes["per_theme"].items():
-        theme_table.add_row(escape(theme), _num(f["support"]), _num(f["predicted"]),
-                            _num(f["precision"]), _num(f["recall"]), _num(f["f1"]),
-                            _num(f["kappa"]))
+        theme_table.add_row(escape(theme), num(f["support"]), num(f["predicted"]),
+                            num(f["precision"]), num(f["recall"]), num(f["f1"]),
+                            num(f["kappa"]))
     _show(out, theme_table)
     t = themes["overall"]
-    out.print(f"  themes overall: F1 micro {_num(t['micro_f1'])}, macro {_num(t['macro_f1'])}, "
-              f"alpha {_num(t['krippendorff_alpha'])}, AC1 {_num(t['gwet_ac1'])}")
+    out.print(f"  themes overall: F1 micro {num(t['micro_f1'])}, macro {num(t['macro_f1'])}, "
+              f"alpha {num(t['krippendorff_alpha'])}, AC1 {num(t['gwet_ac1'])}")
 
-    top = report["confusion"]["top"]
+    top = report.confusion["top"]
     if top:
         confusions = _table("Most frequent confusions", "coder " + escape(ref), what,
                             "segments")
         for cell in top:
             confusions.add_row(escape(cell["reference"]), escape(cell["hypothesis"]),
-                               _num(cell["count"], 1))
+                               num(cell["count"], 1))
         _show(out, confusions)
 
-    _print_baseline(report["human_baseline"], out)
-    if report.get("threshold_sweep"):
-        _print_sweep(report["threshold_sweep"], out)
-    warnings = report["warnings"]
+    _print_baseline(report.human_baseline, out)
+    if report.threshold_sweep:
+        _print_sweep(report.threshold_sweep, out)
+    warnings = report.warnings
     if warnings:
         out.print()
         out.print(f"[yellow]{len(warnings)} warning(s)[/] (all in evaluation.json):")
@@ -217,8 +181,8 @@ def print_report(report: Mapping[str, Any], out: Console) -> None:
             out.print(f"  {escape(text)}")
         if len(warnings) > 5:
             out.print(f"  ... and {len(warnings) - 5} more")
-    if report["undefined"]:
-        out.print(f"{UNDEFINED} undefined ({len(report['undefined'])} figures; the reason for "
+    if report.undefined:
+        out.print(f"{UNDEFINED} undefined ({len(report.undefined)} figures; the reason for "
                   "each is under 'undefined' in evaluation.json)")
 
 
@@ -235,11 +199,11 @@ def _print_baseline(baseline: Mapping[str, Any], out: Console) -> None:
                            "Krippendorff's unitizing alphas over any code and over the codes")
     for row in baseline["pairs"]:
         f = row["figures"]
-        table.add_row(escape(row["pair"]), _num(f["micro_f1"]), _num(f["kappa"]),
-                      _num(f["krippendorff_alpha"]),
-                      _ci(row["intervals"].get("krippendorff_alpha")), _num(f["gwet_ac1"]),
-                      _num(f["char_kappa_mean"]), _num(f["binary_u_alpha"]),
-                      _num(f["cu_alpha"]))
+        table.add_row(escape(row["pair"]), num(f["micro_f1"]), num(f["kappa"]),
+                      num(f["krippendorff_alpha"]),
+                      ci(row["intervals"].get("krippendorff_alpha")), num(f["gwet_ac1"]),
+                      num(f["char_kappa_mean"]), num(f["binary_u_alpha"]),
+                      num(f["cu_alpha"]))
     _show(out, table)
     out.print(f"  {escape(baseline['gap']['verdict'])}.")
 
@@ -250,7 +214,7 @@ def _print_unitizing(unitizing: Mapping[str, Any], out: Console) -> None:
                    caption="|u-alpha: any code of the theme vs none; cu-alpha: which of the "
                            "theme's codes, where both sides coded")
     for theme, f in unitizing["per_theme"].items():
-        table.add_row(escape(theme), _num(f["binary_u_alpha"]), _num(f["cu_alpha"]))
+        table.add_row(escape(theme), num(f["binary_u_alpha"]), num(f["cu_alpha"]))
     _show(out, table)
     for note in (unitizing["atlas_ti"], unitizing.get("undefined")):
         if note:
@@ -266,8 +230,8 @@ def _print_sweep(sweep: Mapping[str, Any], out: Console) -> None:
             mark += " (run)"
         if row["threshold"] == sweep["best_micro_f1_threshold"]:
             mark += " (best F1)"
-        table.add_row(f"{row['threshold']:g}{mark}", _num(row["micro_precision"]),
-                      _num(row["micro_recall"]), _num(row["micro_f1"]), _num(row["macro_f1"]),
-                      _num(row["codes_per_segment"], 2), _num(row["uncoded_share"], 2))
+        table.add_row(f"{row['threshold']:g}{mark}", num(row["micro_precision"]),
+                      num(row["micro_recall"]), num(row["micro_f1"]), num(row["macro_f1"]),
+                      num(row["codes_per_segment"], 2), num(row["uncoded_share"], 2))
     _show(out, table)
     out.print(f"  [dim]{escape(sweep['note'])}[/]")

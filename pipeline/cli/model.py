@@ -41,15 +41,15 @@ def prepare_command(
     name = model or section["model"]
     root = cache_dir(section) or DEFAULT_CACHE
     started = time.perf_counter()
-    if resolve_backend(section["backend"]) == "tfidf":
-        stdout.print("embed.backend is tfidf: no model files to prepare.")
+    if resolve_backend(section["backend"]) == "hashed-ngrams":
+        stdout.print("embed.backend is hashed-ngrams: no model files to prepare.")
         return
     if known_model(name) is MULTILINGUAL_E5:
         folder = model_folder(root, force=force)
         stdout.print(f"{MULTILINGUAL_E5.name} ready in {time.perf_counter() - started:.1f}s: "
                      f"{folder}")
     if resolve_backend(section["backend"]) != "onnx-int8":
-        return  # the fp32 and tfidf backends need nothing more
+        return  # the fp32 and hashed-ngrams backends need nothing more
     started = time.perf_counter()
     embedder = OnnxInt8Embedder(name, root, max_seq_length=section["max_seq_length"],
                                 prefix=section["prefix"])

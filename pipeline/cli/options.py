@@ -26,7 +26,8 @@ ThresholdOption = Annotated[
     float | None, typer.Option(help="Calibrated score a code needs to be suggested.")]
 BackendOption = Annotated[
     str | None,
-    typer.Option(help="Embedding backend: auto, onnx-int8, sentence-transformers or tfidf."),
+    typer.Option(help="Embedding backend: auto, onnx-int8, sentence-transformers or "
+                      "hashed-ngrams (old name: tfidf)."),
 ]
 JobsOption = Annotated[
     int,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from pipeline.cli.console import stderr
+from pipeline.config import EmbedSettings
 from pipeline.embed import unprepared
 
 
@@ -30,7 +30,7 @@ def embedding_progress(quiet: bool, label: str = "Embedding"
         yield update
 
 
-def announce_preparation(section: dict[str, Any], quiet: bool) -> None:
+def announce_preparation(section: EmbedSettings, quiet: bool) -> None:
     """Say why the first run with a model waits: its files are built once (about 30 s)."""
     what = None if quiet else unprepared(section)
     if what:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -15,7 +15,7 @@ from pipeline.cli.options import (
     QuietOption,
     SetOption,
 )
-from pipeline.config import load_config
+from pipeline.config import Config, load_config
 from pipeline.runs import RunFolder
 from pipeline.stages import segment_stage
 
@@ -49,7 +49,7 @@ def segment_command(
     resolved = load_config(config, overrides, base=manifest["config"]) \
         if (config or overrides) else None
     if resolved is not None:
-        resolved = {**manifest["config"], "segment": resolved["segment"]}
+        resolved = cast(Config, {**manifest["config"], "segment": resolved["segment"]})
     result = segment_stage(run, resolved, force=force, jobs=jobs)
     warn(result.warnings)
     if quiet:

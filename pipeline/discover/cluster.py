@@ -16,10 +16,9 @@ The benchmark (`benchmarks/discovery.py`) compares them on the sample corpus.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from pipeline.config import DiscoverSettings, backend_name
 from pipeline.embed.base import normalize_rows
 from pipeline.errors import ConfigError
 
@@ -78,16 +77,18 @@ def _relabel(labels: np.ndarray, min_size: int) -> np.ndarray:
     return out
 
 
-def distance_threshold(settings: dict[str, Any], model_key: str | None
+def distance_threshold(settings: DiscoverSettings, model_key: str | None
                        ) -> tuple[float, str | None]:
     """The agglomerative cut for this embedding model, and a note when none was chosen for it.
 
     Cosine distances are on each model's own scale (multilingual-e5-small's sit in a narrow
     band), so `discover.distance_threshold: null` takes the value chosen per model.
     """
-    if settings.get("distance_threshold") is not None:
-        return float(settings["distance_threshold"]), None
-    table = settings["distance_thresholds"]
+    given = settings.get("distance_threshold")
+    if given is not None:
+        return float(given), None
+    table = {backend_name(k): v for k, v in settings["distance_thresholds"].items()}
+    model_key = backend_name(model_key) if model_key else model_key
     if model_key in table:
         return float(table[model_key]), None
     value = float(table["multilingual-e5-small"])

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.config import Config, load_config
+from pipeline.config import Config, DiscoverSettings, check_values, load_config
 from pipeline.discover.candidates import candidates_yaml
 from pipeline.discover.cluster import cluster_vectors, distance_threshold
 from pipeline.discover.filler import SHORT, SMALL_TALK, filler_reasons
@@ -40,7 +40,7 @@ from pipeline.discover.keywords import class_keywords
 from pipeline.discover.result import Candidate, Discovery, Exemplar, NearestCode
 from pipeline.embed import make_embedder
 from pipeline.embed.base import normalize_rows
-from pipeline.errors import ConfigError, RunFolderError
+from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
 from pipeline.model import Codebook, Segment, Source
 from pipeline.runs import RunFolder, fingerprint
@@ -48,19 +48,17 @@ from pipeline.runs.codes import RULE, run_codes
 from pipeline.runs.view import RunView, load_run
 from pipeline.suggest import PrototypeSuggester, rescore, segment_vectors, usable_editions
 
-CONTEXTS = ("turn", "none")
 VARIANT_SHARE = 0.5  # see nearest_code()
 VARIANT_SCORE = 0.5
 
 
 def discover_settings(config: str | Path | None = None,
-                      overrides: Sequence[str] = ()) -> dict[str, Any]:
+                      overrides: Sequence[str] = ()) -> DiscoverSettings:
     """The `discover` section: defaults, a config file, then `section.key=value` overrides."""
-    section: dict[str, Any] = load_config(config, overrides)["discover"]
-    return section
+    return load_config(config, overrides)["discover"]
 
 
-def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
+def discover(run_path: str | Path, settings: DiscoverSettings | None = None,
              run_config: Config | None = None) -> Discovery:
     """Cluster the run's uncoded segments into candidate codes (nothing is written).
 
@@ -69,10 +67,8 @@ def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
     say how segments are embedded.
     """
     started = time.perf_counter()
-    opts = dict(settings if settings is not None else discover_settings())
-    if opts["context"] not in CONTEXTS:
-        raise ConfigError(f"unknown discover.context {opts['context']!r}",
-                          hint=f"use one of: {', '.join(CONTEXTS)}")
+    opts: DiscoverSettings = settings if settings is not None else discover_settings()
+    check_values({"discover": opts})  # a library caller's own settings get the CLI's checks
     view = load_run(run_path, need_segments=True)
     if not view.suggestions:
         raise RunFolderError("the run has no suggestions yet, so nothing says which segments "
@@ -96,7 +92,7 @@ def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
             notes.append(f"left out {len(left)} source(s) in {', '.join(other)} "
                          f"({', '.join(left)}): the embedding model was not trained on that "
                          "language, so its segments would cluster by language; use a "
-                         "multilingual model or embed.backend=tfidf to include them")
+                         "multilingual model or embed.backend=hashed-ngrams to include them")
             pool = [s for s in pool if by_source[s.source_id].language in covered]
 
     # -- filler -------------------------------------------------------------------------
@@ -168,7 +164,7 @@ def discover(run_path: str | Path, settings: Mapping[str, Any] | None = None,
         "in_candidates": sum(c.size for c in candidates),
         "candidates": len(candidates),
     }
-    used = {k: opts[k] for k in sorted(opts) if k != "filler_phrases"}
+    used = {k: v for k, v in sorted(opts.items()) if k != "filler_phrases"}
     used["filler_phrases"] = len(phrases)
     used["embedder"] = embedder.fingerprint
     return Discovery(str(run_path), candidates, counts, filtered, used, notes, warnings,

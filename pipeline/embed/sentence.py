@@ -65,7 +65,7 @@ class SentenceTransformerEmbedder(Embedder):
             except ImportError as exc:
                 raise MissingDependencyError(
                     "sentence-transformers is not installed",
-                    hint="pip install sentence-transformers, or set embed.backend to tfidf",
+                    hint="pip install sentence-transformers, or set embed.backend to hashed-ngrams",
                 ) from exc
             try:
                 self._st = SentenceTransformer(str(self._path), device=self.device,

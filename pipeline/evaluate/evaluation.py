@@ -66,17 +66,24 @@ from pipeline.metrics import thresholded
 from pipeline.model import Codebook, Coding, Segment, Source
 from pipeline.runs import RunFolder, package_versions
 from pipeline.runs.codebook import resolve_codebook
+from pipeline.runs.evaluation import FORMAT, EvaluationResult, write_evaluation
 from pipeline.suggest import rescore
 
-FORMAT = 1
 HEADLINE = ("top1_accuracy", "theme_top1_accuracy", "micro_f1", "macro_f1", "kappa",
             "krippendorff_alpha", "gwet_ac1")
 
 
 @dataclass
 class Evaluation:
-    report: dict[str, Any]  # JSON-ready: NaN is None, with a note under report["undefined"]
-    path: Path | None  # where it was written
+    """What `evaluate()` returns: the typed result, and where it was written (if it was)."""
+
+    result: EvaluationResult
+    path: Path | None
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The result as `evaluation.json` holds it (NaN is None, noted under "undefined")."""
+        return self.result.to_dict()
 
 
 def parse_thresholds(specs: Sequence[str]) -> list[float]:
@@ -112,14 +119,72 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
              write: bool = True) -> Evaluation:
     """Compare `against` with gold coder `coder` on a run; write RUN/evaluation.json."""
     started = time.perf_counter()
+    _check_options(min_share, draws)
+    target = against if isinstance(against, Against) else Against.parse(against)
+    if thresholds and target.kind != "suggestions":
+        raise ConfigError("--threshold sweeps scores, and only suggestions have scores",
+                          hint="leave out --threshold, or use --against suggestions")
+    setup = _setup(RunFolder(run_path), gold, coder, target, sources, codebook)
+    sides = _sides(setup, min_share)
+    figures = _figures(setup, sides, draws, seed)
+    report = _assemble(setup, sides, figures, thresholds, min_share, draws, seed, sources)
+    report["seconds"] = time.perf_counter() - started
+    undefined: dict[str, str] = {}
+    report = clean(report, undefined)
+    report["undefined"] = undefined
+    result = EvaluationResult.from_dict(report)
+    return Evaluation(result, write_evaluation(setup.run, result) if write else None)
+
+
+@dataclass
+class _Setup:
+    """What is compared, on which units: read and checked before any figure is computed."""
+
+    run: RunFolder
+    manifest: dict[str, Any]
+    codebook_path: Path
+    book: Codebook
+    all_sources: list[Source]
+    all_segments: list[Segment]
+    gold: GoldSet
+    gold_path: Path
+    ref: str  # the reference coder
+    target: Against
+    selected: set[str]  # source ids chosen with --source (all by default)
+    coded_by: dict[str, set[str]]  # coder -> the sources they coded
+    wanted: set[str]  # the evaluated source ids
+    eval_sources: list[Source]
+    segments: list[Segment]  # the evaluated units
+    warnings: list[str]
+
+
+@dataclass
+class _Sides:
+    """The reference and the hypothesis, as codes per segment and as spans."""
+
+    ref_codings: list[Coding]
+    ref_side: Side
+    hyp_side: Side
+    hyp_codings: list[Coding]  # only for --against coder:NAME
+    machine: Side | None  # suggestions or decisions, else None
+    proba: np.ndarray | None  # full scores, for suggestions
+    hypothesis: dict[str, Any]
+    ref_sets: list[set[str]]
+    hyp_sets: list[set[str]]
+
+
+def _check_options(min_share: float, draws: int) -> None:
     if not 0.0 < min_share <= 1.0:
         raise ConfigError(f"--min-share {min_share} is outside (0, 1]",
                           hint="the share of a segment a gold span must cover, e.g. 0.5")
     if draws < 0:
         raise ConfigError(f"--bootstrap {draws} is negative",
                           hint="give the number of draws (1000), or 0 for no intervals")
-    target = against if isinstance(against, Against) else Against.parse(against)
-    run = RunFolder(run_path)
+
+
+def _setup(run: RunFolder, gold: str | Path | GoldSet, coder: str | None, target: Against,
+           sources: Sequence[str] | None, codebook: str | Path | None) -> _Setup:
+    """Read the run and the gold file; choose the reference coder, the sources and the units."""
     manifest = run.manifest()
     codebook_path, book = resolve_codebook(run, codebook)
     all_sources, all_segments = run.sources(), run.segments()
@@ -130,10 +195,6 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
         raise GoldCodingError("the gold file has no codings", path=gold_path,
                               hint="give a file with one row per coded span")
     ref = _reference_coder(gold_set, coder, target, gold_path)
-    if thresholds and target.kind != "suggestions":
-        raise ConfigError("--threshold sweeps scores, and only suggestions have scores",
-                          hint="leave out --threshold, or use --against suggestions")
-
     selected = _select(all_sources, sources)
     coded_by = coded_sources(gold_set, all_segments)
     wanted = coded_by[ref] & selected
@@ -165,104 +226,125 @@ def evaluate(run_path: str | Path, gold: str | Path | GoldSet, *, coder: str | N
         warnings.append("the reference is review decisions: only the segments decided on are "
                         "compared, but character kappa and the unitizing alphas count the rest of "
                         "these sources as uncoded by both; read the segment-level figures")
-    config = manifest["config"]
-    code_ids, theme_of = book.code_ids(), {c.id: t.id for t, c in book.codes()}
+    return _Setup(run, manifest, codebook_path, book, all_sources, all_segments, gold_set,
+                  gold_path, ref, target, selected, coded_by, wanted, eval_sources, segments,
+                  warnings)
 
-    # -- the two sides ----------------------------------------------------------------------
-    ref_codings = [c for c in gold_set.by_coder(ref) if c.source_id in wanted]
-    ref_side = coder_side(f"coder {ref}", ref_codings, segments, min_share)
+
+def _sides(setup: _Setup, min_share: float) -> _Sides:
+    """The gold coder's codes per segment, and the hypothesis's: a second coder, or the run's
+    suggestions or decisions (with full scores for suggestions)."""
+    s, target = setup, setup.target
+    ref_codings = [c for c in s.gold.by_coder(s.ref) if c.source_id in s.wanted]
+    ref_side = coder_side(f"coder {s.ref}", ref_codings, s.segments, min_share)
     hypothesis: dict[str, Any] = {"kind": target.kind, "name": target.label()}
     proba: np.ndarray | None = None
     machine: Side | None = None
     hyp_codings: list[Coding] = []
     if target.kind == "coder" and target.name is not None:
-        hyp_codings = [c for c in gold_set.by_coder(target.name) if c.source_id in wanted]
-        hyp_side = coder_side(f"coder {target.name}", hyp_codings, segments, min_share)
+        hyp_codings = [c for c in s.gold.by_coder(target.name) if c.source_id in s.wanted]
+        hyp_side = coder_side(f"coder {target.name}", hyp_codings, s.segments, min_share)
     else:
-        labels, proba, details = _machine(run, manifest, target, all_sources, all_segments,
-                                          segments, book, warnings)
+        labels, proba, details = _machine(s.run, s.manifest, target, s.all_sources,
+                                          s.all_segments, s.segments, s.book, s.warnings)
         hypothesis |= details
-        machine = Side(target.label(), labels, segment_spans(labels, all_segments,
+        machine = Side(target.label(), labels, segment_spans(labels, s.all_segments,
                                                               target.label()))
-        hyp_side = Side(machine.name, labels, [c for c in machine.spans if c.source_id in wanted])
+        hyp_side = Side(machine.name, labels,
+                        [c for c in machine.spans if c.source_id in s.wanted])
+    ref_sets = [ref_side.labels[seg.id] for seg in s.segments]
+    hyp_sets = [set(hyp_side.labels.get(seg.id, set())) for seg in s.segments]
+    return _Sides(ref_codings, ref_side, hyp_side, hyp_codings, machine, proba, hypothesis,
+                  ref_sets, hyp_sets)
 
-    # -- figures ----------------------------------------------------------------------------
-    ref_sets = [ref_side.labels[s.id] for s in segments]
-    hyp_sets = [set(hyp_side.labels.get(s.id, set())) for s in segments]
+
+def _figures(setup: _Setup, sides: _Sides, draws: int, seed: int) -> dict[str, Any]:
+    """Every figure: per code and overall (segment-level, span-level, unitizing, ranking),
+    per theme, bootstrap intervals and confusions."""
+    code_ids = setup.book.code_ids()
+    theme_of = {c.id: t.id for t, c in setup.book.codes()}
+    ref_sets, hyp_sets = sides.ref_sets, sides.hyp_sets
     per_code, overall = segment_figures(ref_sets, hyp_sets, code_ids)
-    span_code, span_overall = span_figures(ref_side.spans, hyp_side.spans, eval_sources, code_ids)
-    unitized = unitize(ref_side.spans, hyp_side.spans, eval_sources, code_ids, theme_of)
+    span_code, span_overall = span_figures(sides.ref_side.spans, sides.hyp_side.spans,
+                                           setup.eval_sources, code_ids)
+    unitized = unitize(sides.ref_side.spans, sides.hyp_side.spans, setup.eval_sources, code_ids,
+                       theme_of)
     family_code = unitized.per_code_figures()
     for code in code_ids:
         per_code[code] |= span_code[code] | family_code[code]
     overall |= span_overall | unitized.overall_figures()
     hits = None
-    k = int(config["suggest"]["top_k"])
-    if proba is not None:
-        overall = ranking_figures(proba, ref_sets, code_ids, k, theme_of) | overall
-        hits = bs.ranking_hits(proba, ref_sets, code_ids, k, theme_of)
+    k = int(setup.manifest["config"]["suggest"]["top_k"])
+    if sides.proba is not None:
+        overall = ranking_figures(sides.proba, ref_sets, code_ids, k, theme_of) | overall
+        hits = bs.ranking_hits(sides.proba, ref_sets, code_ids, k, theme_of)
     headline = list(dict.fromkeys(h for h in (*HEADLINE[:1], f"top{k}_accuracy", *HEADLINE[1:])
                                   if h in overall))
     overall = {key: overall[key] for key in (*headline, *overall)}  # headline figures first
-    source_ids = [s.id for s in eval_sources]
-    counts = bs.source_counts(segments, ref_sets, hyp_sets, code_ids, source_ids, hits)
-    intervals = _intervals(counts, headline, draws, seed, unitized)
+    source_ids = [s.id for s in setup.eval_sources]
+    counts = bs.source_counts(setup.segments, ref_sets, hyp_sets, code_ids, source_ids, hits)
     table = confusion(ref_sets, hyp_sets)
-
-    alignment = _alignment(ref, ref_codings, target, hyp_codings, segments, ref_sets, min_share,
-                           gold_set, warnings)
-    report: dict[str, Any] = {
-        "format": FORMAT,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": package_versions(),
-        "run": str(run.path),
-        "codebook": str(codebook_path),
-        "gold": {"path": str(gold_path), "codings": len(gold_set.codings),
-                 "coders": {c: len(gold_set.by_coder(c)) for c in gold_set.coders},
-                 "rows_skipped": len(gold_set.warnings)},
-        "reference": {"kind": "coder", "name": ref},
-        "hypothesis": hypothesis,
-        "alignment": alignment,
-        "sources": _sources_note(all_sources, eval_sources, coded_by, ref, target, selected),
-        "segments": {"evaluated": len(segments),
-                     "with_reference_code": sum(1 for g in ref_sets if g),
-                     "with_hypothesis_code": sum(1 for p in hyp_sets if p)},
-        "units": "segment-level agreement (kappa, alpha, AC1) is over segment x code "
-                 "presence/absence; char_kappa and the unitizing family (binary_u_alpha, "
-                 "u_alpha, cu_alpha, global_cu_alpha, value_u_alpha, u_alpha_1995) compare "
-                 "characters, a coded segment counting as a span over the segment",
+    return {
         "overall": overall,
-        "intervals": intervals,
+        "intervals": _intervals(counts, headline, draws, seed, unitized),
         "per_code": per_code,
-        "themes": theme_figures(ref_sets, hyp_sets, theme_of, [t.id for t in book.themes]),
+        "themes": theme_figures(ref_sets, hyp_sets, theme_of, [t.id for t in setup.book.themes]),
         "unitizing": unitized.notes | {"per_theme": unitized.per_theme_figures()},
         "confusion": {"note": "rows: reference, columns: hypothesis; each reference code "
                               "occurrence counts 1, split over the codes given instead",
                       "top": top_confusions(table), "table": table},
-        "human_baseline": {"note": "the comparison is between two coders already"}
-        if machine is None else {"note": "the reference is review decisions; compare reviewers "
-                                         "with --against coder:NAME"}
-        if isinstance(gold_set, ReviewGold) else
-        human_baseline(gold_set, machine, all_sources, all_segments, selected, book, min_share,
-                       draws, seed),
-        "threshold_sweep": _sweep(proba, ref_sets, code_ids, thresholds, config)
-        if thresholds and proba is not None else None,
-        "settings": {"coder": ref, "against": target.label(), "min_share": min_share,
+    }
+
+
+def _assemble(setup: _Setup, sides: _Sides, figures: dict[str, Any],
+              thresholds: Sequence[float], min_share: float, draws: int, seed: int,
+              sources: Sequence[str] | None) -> dict[str, Any]:
+    """The report as `evaluation.json` lays it out (before NaNs are cleaned)."""
+    s, target = setup, setup.target
+    gold_set, config = s.gold, s.manifest["config"]
+    alignment = _alignment(s.ref, sides.ref_codings, target, sides.hyp_codings, s.segments,
+                           sides.ref_sets, min_share, gold_set, s.warnings)
+    if sides.machine is None:
+        baseline: dict[str, Any] = {"note": "the comparison is between two coders already"}
+    elif isinstance(gold_set, ReviewGold):
+        baseline = {"note": "the reference is review decisions; compare reviewers with "
+                            "--against coder:NAME"}
+    else:
+        baseline = human_baseline(gold_set, sides.machine, s.all_sources, s.all_segments,
+                                  s.selected, s.book, min_share, draws, seed)
+    report: dict[str, Any] = {
+        "format": FORMAT,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": package_versions(),
+        "run": str(s.run.path),
+        "codebook": str(s.codebook_path),
+        "gold": {"path": str(s.gold_path), "codings": len(gold_set.codings),
+                 "coders": {c: len(gold_set.by_coder(c)) for c in gold_set.coders},
+                 "rows_skipped": len(gold_set.warnings)},
+        "reference": {"kind": "coder", "name": s.ref},
+        "hypothesis": sides.hypothesis,
+        "alignment": alignment,
+        "sources": _sources_note(s.all_sources, s.eval_sources, s.coded_by, s.ref, target,
+                                 s.selected),
+        "segments": {"evaluated": len(s.segments),
+                     "with_reference_code": sum(1 for g in sides.ref_sets if g),
+                     "with_hypothesis_code": sum(1 for p in sides.hyp_sets if p)},
+        "units": "segment-level agreement (kappa, alpha, AC1) is over segment x code "
+                 "presence/absence; char_kappa and the unitizing family (binary_u_alpha, "
+                 "u_alpha, cu_alpha, global_cu_alpha, value_u_alpha, u_alpha_1995) compare "
+                 "characters, a coded segment counting as a span over the segment",
+        **figures,
+        "human_baseline": baseline,
+        "threshold_sweep": _sweep(sides.proba, sides.ref_sets, s.book.code_ids(), thresholds,
+                                  config) if thresholds and sides.proba is not None else None,
+        "settings": {"coder": s.ref, "against": target.label(), "min_share": min_share,
                      "bootstrap_draws": draws, "seed": seed,
                      "sources": sorted(sources) if sources else None},
     }
-    report["warnings"] = warnings
-    report["counts"] = {"warnings": len(warnings), "rows_skipped": len(gold_set.warnings),
+    report["warnings"] = s.warnings
+    report["counts"] = {"warnings": len(s.warnings), "rows_skipped": len(gold_set.warnings),
                         "spans_reaching_no_segment": alignment["spans_reaching_no_segment"]}
-    report["seconds"] = time.perf_counter() - started
-    undefined: dict[str, str] = {}
-    report = clean(report, undefined)
-    report["undefined"] = undefined
-    path = None
-    if write:
-        run.write_json("evaluation.json", report)
-        path = run.file("evaluation.json")
-    return Evaluation(report, path)
+    return report
 
 
 def _reference_coder(gold: GoldSet, coder: str | None, target: Against, path: Path) -> str:

@@ -9,7 +9,6 @@ render, with the figures as SVG text. Which codes a segment carries follows
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -18,58 +17,25 @@ from typing import Any
 import numpy as np
 
 import pipeline.report.charts as charts
-from pipeline.errors import ConfigError
+from pipeline.config import ReportSettings, check_values
+from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
 from pipeline.language import word_count
 from pipeline.model import Segment, Source
 from pipeline.runs.codes import RULE, RunCodes, run_codes
+from pipeline.runs.evaluation import (
+    UNDEFINED,
+    figure_label,
+    format_figure,
+    format_interval,
+    read_evaluation,
+)
 from pipeline.runs.view import RunView
 
-UNDEFINED = "—"
 MAX_PAIRS = 15
-LABELS = {
-    "top1_accuracy": "top-1 accuracy", "theme_top1_accuracy": "theme top-1 accuracy",
-    "micro_precision": "precision (micro)", "micro_recall": "recall (micro)",
-    "micro_f1": "F1 (micro)", "macro_f1": "F1 (macro)", "kappa": "Cohen's kappa (pooled)",
-    "krippendorff_alpha": "Krippendorff's alpha", "gwet_ac1": "Gwet's AC1",
-    "exact_match": "same code set (share of segments)",
-    "char_kappa_mean": "character kappa (mean)",
-    "binary_u_alpha": "|u-alpha (coded vs not, any code)", "u_alpha": "u-alpha (codes as values)",
-    "cu_alpha": "cu-alpha (codes where both coded)",
-    "global_cu_alpha": "Cu-alpha (themes as domains)",
-    "u_alpha_1995": "u-alpha, Krippendorff 1995/2004",
-    # evaluation.json of earlier versions
-    "unitizing_alpha": "unitizing alpha (per-code |u-alpha pooled)",
-}
-
-
-def label(key: str) -> str:
-    if key.startswith("top") and key.endswith("_accuracy") and key[3:-9].isdigit():
-        return f"top-{key[3:-9]} accuracy"
-    return LABELS.get(key, key.replace("_", " "))
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    """A figure as text: undefined (None, NaN) is a dash, never 0."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return UNDEFINED
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.{digits}f}"
-
-
-def _check(settings: Mapping[str, Any]) -> None:
-    for key in ("quotes_per_code", "quote_max_chars", "max_attribute_values"):
-        if int(settings[key]) < (0 if key == "quotes_per_code" else 1):
-            raise ConfigError(f"report.{key} must be a positive number, not {settings[key]!r}",
-                              hint="see the report section of configs/default.yaml")
-
-
-def build_report(view: RunView, settings: Mapping[str, Any]) -> dict[str, Any]:
+def build_report(view: RunView, settings: ReportSettings) -> dict[str, Any]:
     """Everything the report shows, as plain data (figures as SVG text)."""
-    _check(settings)
+    check_values({"report": settings})
     book, sources, segments = view.codebook, view.sources, view.segments
     by_source = {s.id: s for s in sources}
     code_ids = book.code_ids()
@@ -92,7 +58,7 @@ def build_report(view: RunView, settings: Mapping[str, Any]) -> dict[str, Any]:
         "method": suggest_stage.get("method") or "—",
         "threshold": config.get("suggest", {}).get("threshold"),
         "model": config.get("embed", {}).get("model") if config.get("embed", {}).get(
-            "backend") != "tfidf" else "TF-IDF (hashed n-grams)",
+            "backend") not in ("hashed-ngrams", "tfidf") else "hashed word and character n-grams",
         "created": manifest.get("created", ""),
     }
     freq_svg = charts.frequency_chart(
@@ -317,77 +283,66 @@ def _read_json(view: RunView, name: str, warnings: list[str]) -> dict[str, Any] 
     return data if isinstance(data, dict) else None
 
 
-def _interval(intervals: Mapping[str, Any], key: str) -> str:
-    ci = (intervals or {}).get(key)
-    if not ci:
-        return ""
-    if ci.get("low") is None:
-        return UNDEFINED
-    return f"{ci['low']:.3f} – {ci['high']:.3f}"
-
-
 def _evaluation(view: RunView, warnings: list[str]) -> dict[str, Any] | None:
-    data = _read_json(view, "evaluation.json", warnings)
-    if data is None:
-        return None
     try:
-        hyp, ref = data.get("hypothesis", {}), data.get("reference", {})
-        intervals = data.get("intervals", {})
-        overall = [{"figure": label(k), "value": fmt(v),
-                    "interval": _interval(intervals.get("figures", {}), k)}
-                   for k, v in (data.get("overall") or {}).items()]
-        code_ci = intervals.get("per_code") or {}
-        per_code = [{"code": code, "n": fmt(f.get("support")), "given": fmt(f.get("predicted")),
-                     "precision": fmt(f.get("precision")), "recall": fmt(f.get("recall")),
-                     "f1": fmt(f.get("f1")), "kappa": fmt(f.get("kappa")),
-                     "u_binary": fmt(f.get("binary_u_alpha", f.get("unitizing_alpha"))),
-                     "u_binary_ci": _interval(code_ci.get(code, {}), "binary_u_alpha")}
-                    for code, f in (data.get("per_code") or {}).items()]
-        unitizing = data.get("unitizing") or {}
-        themes = [{"theme": theme, "u_binary": fmt(f.get("binary_u_alpha")),
-                   "cu": fmt(f.get("cu_alpha"))}
-                  for theme, f in (unitizing.get("per_theme") or {}).items()]
-        baseline = data.get("human_baseline") or {}
-        pairs = [{"pair": p.get("pair", ""), "kind": p.get("kind", ""),
-                  "f1": fmt(p["figures"].get("micro_f1")),
-                  "kappa": fmt(p["figures"].get("kappa")),
-                  "alpha": fmt(p["figures"].get("krippendorff_alpha")),
-                  "alpha_ci": _interval(p.get("intervals", {}), "krippendorff_alpha"),
-                  "ac1": fmt(p["figures"].get("gwet_ac1"))}
-                 for p in baseline.get("pairs", [])]
-        sweep = data.get("threshold_sweep")
-        curve = charts.threshold_curve(sweep["rows"], sweep.get("run_threshold")) \
-            if sweep and sweep.get("rows") else ""
-        segs = data.get("segments", {})
-        return {
-            "compared": f"{hyp.get('name', '?')} against coder {ref.get('name', '?')}",
-            "detail": (f"{hyp.get('method')}, threshold {hyp.get('threshold')}, top "
-                       f"{hyp.get('top_k')}") if hyp.get("kind") == "suggestions" else "",
-            "created": data.get("created", ""),
-            "sources": len(data.get("sources", {}).get("evaluated", [])),
-            "segments": segs.get("evaluated"),
-            "with_reference": segs.get("with_reference_code"),
-            "rule": data.get("alignment", {}).get("rule", ""),
-            "interval_note": (f"95% intervals: {intervals.get('draws')} bootstrap draws "
-                              f"resampling {intervals.get('resampled')}"
-                              + (f"; {intervals['note']}" if intervals.get("note") else ""))
-            if intervals.get("figures") else intervals.get("note", ""),
-            "overall": overall, "per_code": per_code,
-            "unitizing_themes": themes,
-            "atlas_ti": unitizing.get("atlas_ti", ""),
-            "unitizing_note": unitizing.get("undefined", ""),
-            "baseline_pairs": pairs,
-            "baseline_note": (baseline.get("gap") or {}).get("verdict") or
-            baseline.get("note", ""),
-            "curve_svg": curve,
-            "sweep_note": "" if curve else (
-                "No threshold curve: run `precode evaluate RUN --gold FILE --threshold "
-                "0.1:0.9:0.1` to add one."),
-        }
-    except (KeyError, TypeError, AttributeError) as exc:
-        warnings.append(f"evaluation.json has an unexpected layout ({exc}); re-run "
-                        "`precode evaluate`. Its section is left out")
+        result = read_evaluation(view.folder)
+    except RunFolderError as exc:
+        warnings.append(f"{exc.render()}. Its section is left out")
         return None
+    if result is None:
+        return None
+    hyp, intervals = result.hypothesis, result.intervals
+    figure_ci = intervals.get("figures") or {}
+    overall = [{"figure": figure_label(k), "value": format_figure(v),
+                "interval": format_interval(figure_ci.get(k))}
+               for k, v in result.overall.items()]
+    code_ci = intervals.get("per_code") or {}
+    per_code = [{"code": code, "n": format_figure(f.get("support")),
+                 "given": format_figure(f.get("predicted")),
+                 "precision": format_figure(f.get("precision")),
+                 "recall": format_figure(f.get("recall")), "f1": format_figure(f.get("f1")),
+                 "kappa": format_figure(f.get("kappa")),
+                 "u_binary": format_figure(f.get("binary_u_alpha", f.get("unitizing_alpha"))),
+                 "u_binary_ci": format_interval(code_ci.get(code, {}).get("binary_u_alpha"))}
+                for code, f in result.per_code.items()]
+    themes = [{"theme": theme, "u_binary": format_figure(f.get("binary_u_alpha")),
+               "cu": format_figure(f.get("cu_alpha"))}
+              for theme, f in (result.unitizing.get("per_theme") or {}).items()]
+    baseline = result.human_baseline
+    pairs = [{"pair": p.get("pair", ""), "kind": p.get("kind", ""),
+              "f1": format_figure(p["figures"].get("micro_f1")),
+              "kappa": format_figure(p["figures"].get("kappa")),
+              "alpha": format_figure(p["figures"].get("krippendorff_alpha")),
+              "alpha_ci": format_interval(p.get("intervals", {}).get("krippendorff_alpha")),
+              "ac1": format_figure(p["figures"].get("gwet_ac1"))}
+             for p in baseline.get("pairs", [])]
+    sweep = result.threshold_sweep
+    curve = charts.threshold_curve(sweep["rows"], sweep.get("run_threshold")) \
+        if sweep and sweep.get("rows") else ""
+    return {
+        "compared": f"{hyp.get('name', '?')} against coder {result.reference_coder}",
+        "detail": (f"{hyp.get('method')}, threshold {hyp.get('threshold')}, top "
+                   f"{hyp.get('top_k')}") if result.hypothesis_kind == "suggestions" else "",
+        "created": result.created,
+        "sources": len(result.sources.get("evaluated", [])),
+        "segments": result.segments.get("evaluated"),
+        "with_reference": result.segments.get("with_reference_code"),
+        "rule": result.alignment.get("rule", ""),
+        "interval_note": (f"95% intervals: {intervals.get('draws')} bootstrap draws "
+                          f"resampling {intervals.get('resampled')}"
+                          + (f"; {intervals['note']}" if intervals.get("note") else ""))
+        if figure_ci else intervals.get("note", ""),
+        "overall": overall, "per_code": per_code,
+        "unitizing_themes": themes,
+        "atlas_ti": result.unitizing.get("atlas_ti", ""),
+        "unitizing_note": result.unitizing.get("undefined", ""),
+        "baseline_pairs": pairs,
+        "baseline_note": (baseline.get("gap") or {}).get("verdict") or baseline.get("note", ""),
+        "curve_svg": curve,
+        "sweep_note": "" if curve else (
+            "No threshold curve: run `precode evaluate RUN --gold FILE --threshold "
+            "0.1:0.9:0.1` to add one."),
+    }
 
 
 # -- review ------------------------------------------------------------------------------
@@ -414,7 +369,8 @@ def _review(view: RunView, coded: RunCodes, code_ids: Sequence[str]) -> dict[str
         rows.append({"code": code, "suggested": len(segs), "confirmed": confirmed,
                      "not_confirmed": len(reviewed) - confirmed,
                      "pending": len(segs) - len(reviewed), "added": added,
-                     "rate": fmt(confirmed / len(reviewed), 2) if reviewed else UNDEFINED})
+                     "rate": format_figure(confirmed / len(reviewed), 2)
+                     if reviewed else UNDEFINED})
     with_suggestion = {line.segment_id for line in view.suggestions if line.code is not None}
     total = len(view.segments)
     return {
@@ -447,7 +403,8 @@ def _candidates(view: RunView, warnings: list[str]) -> dict[str, Any] | None:
                 "id": c["id"], "size": c["size"], "sources": len(c.get("sources", {})),
                 "speakers": len(c.get("speakers", [])),
                 "keywords": ", ".join(c.get("keywords", [])),
-                "nearest": near.get("code", UNDEFINED), "score": fmt(near.get("score"), 2),
+                "nearest": near.get("code", UNDEFINED),
+                "score": format_figure(near.get("score"), 2),
                 "verdict": near.get("verdict", ""),
                 "exemplar": shorten(exemplar.get("text", ""), 240)[0],
                 "exemplar_by": f"{exemplar.get('speaker', '')}, {exemplar.get('source', '')}",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import load_config
+from pipeline.config import ReportSettings, load_config
 from pipeline.errors import RunFolderError
 from pipeline.report.build import build_report
 from pipeline.report.templates import CSS, HTML, MARKDOWN, SECTIONS
@@ -38,10 +38,9 @@ class ReportResult:
 
 
 def report_settings(config: str | Path | None = None,
-                    overrides: Sequence[str] = ()) -> dict[str, Any]:
+                    overrides: Sequence[str] = ()) -> ReportSettings:
     """The `report` section: defaults, a config file, then `section.key=value` overrides."""
-    section: dict[str, Any] = load_config(config, overrides)["report"]
-    return section
+    return load_config(config, overrides)["report"]
 
 
 def _md(value: Any) -> str:
@@ -92,7 +91,7 @@ def render_markdown(report: Mapping[str, Any], figures_dir: str) -> str:
     return str(_environment(False).from_string(MARKDOWN).render(r=report, figures=links))
 
 
-def write_report(run: str | Path, settings: Mapping[str, Any] | None = None,
+def write_report(run: str | Path, settings: ReportSettings | None = None,
                  out: str | Path | None = None) -> ReportResult:
     """Build the report of a run and write the HTML file, its Markdown twin and figures."""
     view = load_run(run, need_segments=True)

@@ -15,7 +15,7 @@ import platform
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
@@ -228,12 +228,13 @@ class RunFolder:
             )
         return data
 
-    def new_manifest(self, config: dict[str, Any], inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    def new_manifest(self, config: Mapping[str, Any], inputs: list[dict[str, Any]]
+                     ) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "versions": package_versions(),
-            "config": config,
+            "config": dict(config),
             "inputs": inputs,
             "stages": {},
         }

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pipeline.codebook import codebook_languages, codebook_to_yaml, load_codebook
-from pipeline.config import Config
+from pipeline.config import Config, EmbedSettings
 from pipeline.embed import CachedEmbedder, cache_dir, make_embedder
 from pipeline.embed.base import Embedder
 from pipeline.errors import CodebookError, RunFolderError
@@ -144,7 +144,7 @@ class _RunProgress:
         self.progress(value, max(self.total or 0, value))
 
 
-def _cached_embedder(embedder: Embedder | None, section: dict[str, Any],
+def _cached_embedder(embedder: Embedder | None, section: EmbedSettings,
                      progress: Callable[[int, int], None] | None) -> CachedEmbedder:
     if embedder is None:
         return make_embedder(section, progress=progress)
@@ -206,7 +206,7 @@ def _language_warnings(index: SourceIndex, embedder: Embedder, book: Codebook) -
         out.append(f"{sources_in(corpus - covered)}, which {name} was not trained on (it "
                    f"knows: {', '.join(sorted(covered))}); their suggestions are unreliable. "
                    "Use the multilingual default (embed.model=multilingual-e5-small), or "
-                   "embed.backend=tfidf with a codebook in that language.")
+                   "embed.backend=hashed-ngrams with a codebook in that language.")
     own = codebook_languages(replace(book, editions=()))
     if covered is not None and own - covered:
         out.append(f"the codebook is written in {', '.join(sorted(own))}, which {name} was "
@@ -218,9 +218,9 @@ def _language_warnings(index: SourceIndex, embedder: Embedder, book: Codebook) -
     missing = corpus - codebook_languages(book)
     if not missing:
         return out
-    if embedder.model_key == "tfidf":
+    if embedder.model_key == "hashed-ngrams":
         return [*out, f"{sources_in(missing)}, but the codebook is written in "
-                f"{', '.join(sorted(codebook_languages(book)))} only: tfidf matches words, "
+                f"{', '.join(sorted(codebook_languages(book)))} only: hashed-ngrams matches words, "
                 "not meaning, so their segments find no codebook text to match. Add an "
                 "edition in their language (the codebook's `editions` key) or use the "
                 "multilingual default model."]

@@ -15,18 +15,15 @@ calibration on two features, the raw score and its margin to the segment's best 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
+from pipeline.config import SuggestSettings, backend_name, defaults
 from pipeline.embed.base import Embedder, normalize_rows
+from pipeline.embed.models import DEFAULT_MODEL
 from pipeline.errors import CodebookError, ModelError
 from pipeline.model import Codebook, Evidence
 
-# Fitted on the sample corpus' development transcripts (held-out ones excluded) with the
-# default model (benchmarks/tune_zero_shot.py); `precode train` learns its own calibration
-# from the user's coded data. configs/default.yaml holds the same numbers.
-DEFAULT_CALIBRATION = (13.24, 6.15, -28.05)
 # What precode wrote into every run's settings before calibrations were kept per model.
 LEGACY_CALIBRATION = (3.12, 3.57, -3.06)
 
@@ -42,7 +39,7 @@ class PrototypeSuggester:
 
     def __init__(self, embedder: Embedder, top_examples: int = 1, exclude_weight: float = 0.0,
                  classifier_weight: float = 0.2, classifier_C: float = 10.0,
-                 calibration: Sequence[float] = DEFAULT_CALIBRATION) -> None:
+                 calibration: Sequence[float] | None = None) -> None:
         self.embedder = embedder
         self.top_examples = top_examples
         self.exclude_weight = exclude_weight
@@ -57,7 +54,10 @@ class PrototypeSuggester:
         pairs = list(codebook.codes())
         if not pairs:
             raise CodebookError("the codebook has no codes", hint="add codes to its themes")
-        if len(self.calibration) != 3:
+        # None: the default model's, from configs/default.yaml
+        self.calibration_ = self.calibration if self.calibration is not None else \
+            resolve_calibration(defaults()["suggest"], DEFAULT_MODEL)[0]
+        if len(self.calibration_) != 3:
             raise ModelError("suggest.calibration needs three numbers: score, margin, bias",
                              hint="see configs/default.yaml")
         self.code_ids_ = [code.id for _, code in pairs]
@@ -142,7 +142,7 @@ class PrototypeSuggester:
 
     def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
         """Calibrated scores in [0, 1]; each code independently (a segment may have several)."""
-        return calibrate(self.decision_function(vectors), self.calibration)
+        return calibrate(self.decision_function(vectors), self.calibration_)
 
     def evidence(self, vectors: np.ndarray, code_index: int,
                  sources: Sequence[str] | None = None, limit: int = 1) -> list[list[Evidence]]:
@@ -159,7 +159,7 @@ class PrototypeSuggester:
         return out
 
 
-def resolve_calibration(settings: dict[str, Any], model_key: str | None
+def resolve_calibration(settings: SuggestSettings, model_key: str | None
                         ) -> tuple[Sequence[float], str | None]:
     """The zero-shot calibration a run uses, and a warning when none was fitted for its model.
 
@@ -167,7 +167,8 @@ def resolve_calibration(settings: dict[str, Any], model_key: str | None
     fitted for the model (`suggest.calibrations`); an unknown model gets the default model's,
     which makes its scores rankings rather than probabilities.
     """
-    table = settings.get("calibrations") or {}
+    table = {backend_name(k): v for k, v in (settings.get("calibrations") or {}).items()}
+    model_key = backend_name(model_key) if model_key else model_key
     explicit = settings.get("calibration")
     if explicit is not None and tuple(explicit) == LEGACY_CALIBRATION and \
             model_key != "all-MiniLM-L6-v2" and model_key in table:
@@ -183,7 +184,8 @@ def resolve_calibration(settings: dict[str, Any], model_key: str | None
                "codes but are not probabilities and the threshold means less; fit one with "
                "benchmarks/tune_zero_shot.py (suggest.calibration) or train a head on coded "
                "data (precode train)")
-    return table.get("multilingual-e5-small", DEFAULT_CALIBRATION), warning
+    fallback = table.get(DEFAULT_MODEL) or defaults()["suggest"]["calibrations"][DEFAULT_MODEL]
+    return fallback, warning
 
 
 def calibrate(scores: np.ndarray, calibration: Sequence[float]) -> np.ndarray:

@@ -8,13 +8,12 @@ chunk. `pipeline.stages.suggest_stage` writes the result to a run.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
 from pipeline.codebook import codebook_languages
+from pipeline.config import SuggestSettings, check_values
 from pipeline.embed.base import Embedder
-from pipeline.errors import CodebookError
 from pipeline.model import Codebook, Evidence, Segment, Source
 from pipeline.suggest.context import context_texts, query_vectors
 from pipeline.suggest.head import SavedHead
@@ -23,11 +22,10 @@ from pipeline.suggest.prototype import PrototypeSuggester, resolve_calibration
 
 
 def segment_vectors(segments: Sequence[Segment], sources: Sequence[Source], embedder: Embedder,
-                    settings: dict[str, Any]) -> np.ndarray:
+                    settings: SuggestSettings) -> np.ndarray:
     """Context-blended query vectors for segments, per the `suggest` config section."""
+    check_values({"suggest": settings})  # settings a library caller built get the same checks
     mode = settings["context"]
-    if mode not in ("turn", "none"):
-        raise CodebookError(f"unknown suggest.context {mode!r}", hint="use turn or none")
     texts = context_texts(segments, sources, mode)
     turn_weight = settings["turn_weight"] if mode == "turn" else 0.0
     return query_vectors(texts, embedder, turn_weight, settings["question_weight"])
@@ -46,7 +44,7 @@ class Scorer:
     """A suggester made ready once (the codebook embedded, or a head loaded), then applied to
     any number of segment batches: a large run is scored chunk by chunk in bounded memory."""
 
-    def __init__(self, codebook: Codebook, embedder: Embedder, settings: dict[str, Any],
+    def __init__(self, codebook: Codebook, embedder: Embedder, settings: SuggestSettings,
                  head: SavedHead | None = None) -> None:
         self.embedder = embedder
         self.settings = settings
@@ -88,7 +86,7 @@ class Scorer:
 
 
 def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codebook: Codebook,
-                   embedder: Embedder, settings: dict[str, Any],
+                   embedder: Embedder, settings: SuggestSettings,
                    head: SavedHead | None = None) -> Scored:
     """Calibrated scores and evidence for every segment and code."""
     return Scorer(codebook, embedder, settings, head).score(segments, sources)

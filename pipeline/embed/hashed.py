@@ -1,4 +1,6 @@
-"""A hashed n-gram embedder (scikit-learn): no model files, any language, fast tests.
+"""The `hashed-ngrams` backend (scikit-learn): no model files, any language, fast tests.
+
+It was called `tfidf`, a name configs still accept, but it never weighted by IDF.
 
 Word 1-2-grams and character 2-4-grams (which carry Chinese, written without spaces) are
 hashed into a fixed number of features with sublinear term frequency. Hashing keeps it
@@ -17,9 +19,9 @@ import numpy as np
 from pipeline.embed.base import Embedder, normalize_rows
 
 
-class TfidfEmbedder(Embedder):
+class HashedNgramEmbedder(Embedder):
     cacheable = False  # computing is faster than reading the cache
-    model_key = "tfidf"
+    model_key = "hashed-ngrams"
 
     def __init__(self, max_features: int = 4096) -> None:
         self.max_features = max_features
