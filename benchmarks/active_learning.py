@@ -128,7 +128,7 @@ def _trained(data: ReviewData, config: dict, run_dir: Path, truth: list[set[str]
     """Held-out top-1 of heads saved by `train` on decisions (and, to compare, on gold)."""
     from pipeline.embed import make_embedder
     from pipeline.gold import read_gold_csv
-    from pipeline.model import Decision
+    from pipeline.records import Decision
     from pipeline.review import DecisionLog
     from pipeline.suggest import SavedHead, score_segments
     from pipeline.train import train

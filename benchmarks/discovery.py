@@ -37,7 +37,7 @@ from pipeline.config import REFERENCE_CODEBOOK, load_config  # noqa: E402
 from pipeline.discover import Discovery, discover  # noqa: E402
 from pipeline.embed import make_embedder  # noqa: E402
 from pipeline.gold import read_gold_csv  # noqa: E402
-from pipeline.model import Codebook  # noqa: E402
+from pipeline.records import Codebook  # noqa: E402
 from pipeline.runs import RunFolder  # noqa: E402
 from pipeline.stages import ingest_stage, segment_stage, suggest_stage  # noqa: E402
 

@@ -41,7 +41,7 @@ from pipeline.metrics import (  # noqa: E402
     thresholded,
     topk_accuracy,
 )
-from pipeline.model import Codebook  # noqa: E402
+from pipeline.records import Codebook  # noqa: E402
 from pipeline.runs import RunFolder  # noqa: E402
 from pipeline.stages import ingest_stage, segment_stage  # noqa: E402
 from pipeline.suggest.context import context_texts  # noqa: E402

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from pipeline.model import Coding, Segment
+from pipeline.records import Coding, Segment
 
 DEFAULT_MIN_SHARE = 0.5
 

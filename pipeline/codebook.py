@@ -19,7 +19,7 @@ import yaml
 
 from pipeline.errors import CodebookError, InputNotFoundError
 from pipeline.language import detect_language
-from pipeline.model import Code, Codebook, Theme
+from pipeline.records import Code, Codebook, Theme
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.model import Segment, Source
+from pipeline.records import Segment, Source
 
 UNITS = ("sentence", "turn", "window")
 FRAGMENT_POLICIES = ("merge", "drop", "keep")

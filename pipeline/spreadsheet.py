@@ -44,7 +44,7 @@ from pipeline.errors import (
     RunFolderError,
     UnsupportedFormatError,
 )
-from pipeline.model import Codebook
+from pipeline.records import Codebook
 from pipeline.runs import atomic_write
 from pipeline.runs.decisions import confirmed
 from pipeline.runs.suggestions import FORMULA_START, SuggestionLine, safe_cell

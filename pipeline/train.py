@@ -28,7 +28,7 @@ from pipeline.config import Config
 from pipeline.embed import make_embedder
 from pipeline.errors import ConfigError, GoldCodingError, InputNotFoundError, RunFolderError
 from pipeline.gold import read_gold
-from pipeline.model import Codebook, Coding, Decision, Segment
+from pipeline.records import Codebook, Coding, Decision, Segment
 from pipeline.runs import RunFolder
 from pipeline.runs.codebook import resolve_codebook
 from pipeline.runs.decisions import DecisionLog, reviewed_codes

@@ -163,7 +163,7 @@ def test_cli_train_then_suggest_with_the_model(tmp_path: Path, sample_dir: Path)
     assert held.exit_code == 0, held.output
     info = json.loads((model / "head.json").read_text())
     assert not any(s.startswith(("p03", "p06")) for s in info["training"]["sources"])
-    runner.invoke(app, ["suggest", str(out), "--model", str(model), "--force"])
+    runner.invoke(app, ["suggest", str(out), "--head", str(model), "--force"])
     fair = runner.invoke(app, ["evaluate", str(out), "--gold", str(sample_dir / "gold" /
                                                                    "codings.csv"),
                                "--source", "p03_occupational_therapist_clubhouse.vtt",

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pipeline.codebook import codebook_to_yaml, load_codebook, parse_codebook
 from pipeline.config import REFERENCE_CODEBOOK
 from pipeline.errors import CodebookError
-from pipeline.model import Code, Codebook, Theme
+from pipeline.records import Code, Codebook, Theme
 
 REFERENCE_IDS = {
     "recovery": ["coexisting_with_illness", "rights_and_responsibility", "maintaining_hope",

@@ -86,7 +86,7 @@ def test_config_a_library_caller_gets_the_same_checks() -> None:
     """Settings built by hand (not through load_config) are checked as the CLI checks them:
     an unknown suggest.context is a ConfigError naming the key, not a codebook error."""
     from pipeline.embed.hashed import HashedNgramEmbedder
-    from pipeline.model import Segment, Source, Turn
+    from pipeline.records import Segment, Source, Turn
     from pipeline.suggest import segment_vectors
 
     settings = {**load_config()["suggest"], "context": "paragraph"}

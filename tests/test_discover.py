@@ -18,7 +18,7 @@ from pipeline.discover.filler import SHORT, SMALL_TALK, filler_reasons
 from pipeline.discover.keywords import class_keywords
 from pipeline.errors import ConfigError, RunFolderError
 from pipeline.language import word_count
-from pipeline.model import Decision, Segment
+from pipeline.records import Decision, Segment
 from pipeline.runs.codes import run_codes
 from pipeline.runs.suggestions import SuggestionLine
 from pipeline.stages import run_pipeline

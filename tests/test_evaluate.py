@@ -31,7 +31,7 @@ from pipeline.errors import ConfigError, GoldCodingError, RunFolderError, Unsupp
 from pipeline.evaluate import evaluate, parse_thresholds
 from pipeline.evaluate.figures import binary_units, confusion
 from pipeline.metrics import macro_f1, micro_f1, per_code_scores, theme_accuracy, topk_accuracy
-from pipeline.model import Code, Codebook, Decision, Segment, Source, Theme, Turn
+from pipeline.records import Code, Codebook, Decision, Segment, Source, Theme, Turn
 from pipeline.runs import RunFolder
 from pipeline.unitizing import disagreements_1995
 from tests.conftest import write_run

@@ -15,7 +15,7 @@ from pipeline.errors import (
 )
 from pipeline.ingest import IngestOptions, read
 from pipeline.ingest.encoding import decode, detect_encoding, normalize
-from pipeline.model import Source
+from pipeline.records import Source
 
 ENGLISH = "Interviewer: How was your day?\nNurse K: It was “busy”, café time.\n"
 ENGLISH_UTTERANCES = [

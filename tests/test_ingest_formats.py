@@ -16,7 +16,7 @@ from pipeline.errors import (
 )
 from pipeline.ingest import IngestOptions, find_files, read, read_all
 from pipeline.ingest.participants import attach_participants
-from pipeline.model import Source
+from pipeline.records import Source
 
 
 def _utterances(source: Source) -> list[tuple[str, str, str]]:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pipeline.ingest import IngestOptions, read
 from pipeline.ingest.speakers import DEFAULT_INTERVIEWER_NAMES, parse_timestamp, role_for
 from pipeline.ingest.text import turns_from_text
-from pipeline.model import Source
+from pipeline.records import Source
 
 
 def _ingest(tmp_path: Path, text: str, name: str = "t.txt", **options: object) -> Source:

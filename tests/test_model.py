@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.model import (
+from pipeline.records import (
     Code,
     Codebook,
     Coding,

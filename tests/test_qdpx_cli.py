@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.codebook import load_codebook
 from pipeline.config import REFERENCE_CODEBOOK
-from pipeline.model import Coding, Decision
 from pipeline.qdpx.export import SUGGESTIONS_USER
+from pipeline.records import Coding, Decision
 from pipeline.runs import RunFolder
 from pipeline.stages import ingest_stage, segment_stage
 from tests.conftest import SAMPLE

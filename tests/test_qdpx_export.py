@@ -170,7 +170,7 @@ def test_qdpx_export_bad_options_are_precode_errors(tmp_path: Path) -> None:
 
 
 def test_qdpx_export_skips_spans_it_cannot_place(tmp_path: Path) -> None:
-    from pipeline.model import Coding
+    from pipeline.records import Coding
 
     run = make_run(tmp_path / "run", codings=[Coding("a.txt", 0, 5, "nope", "A"),
                                               Coding("zzz.txt", 0, 5, "hope", "A"),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pipeline.codebook import codebook_to_yaml
-from pipeline.model import Code, Codebook, Coding, Decision, Source, Theme
+from pipeline.records import Code, Codebook, Coding, Decision, Source, Theme
 from pipeline.runs import RunFolder
 from tests.conftest import SHARED
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.config import load_config
 from pipeline.evaluate import evaluate
-from pipeline.model import Decision, Segment, Source, Turn
+from pipeline.records import Decision, Segment, Source, Turn
 from pipeline.report import report_settings, write_report
 from pipeline.report.build import build_report
 from pipeline.runs import RunFolder

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import CodebookError, ConfigError, RunFolderError
-from pipeline.model import Decision, Segment
+from pipeline.records import Decision, Segment
 from pipeline.review import DecisionLog, ReviewFilter, ReviewSession, import_sheet, load_review
 from pipeline.review.order import order_rows, uncertainty
 from pipeline.review.trainer import Refitter, blend_weight
@@ -425,7 +425,7 @@ def test_review_screen_shows_a_long_chinese_segment_whole(tmp_path: Path,
 
     from pipeline.codebook import load_codebook
     from pipeline.config import REFERENCE_CODEBOOK
-    from pipeline.model import Source, Turn
+    from pipeline.records import Source, Turn
     from pipeline.review.terminal import segment_view
     from tests.conftest import write_run
 

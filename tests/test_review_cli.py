@@ -130,7 +130,7 @@ def test_review_cli_train_on_decisions_and_compare_reviewers(run: RunFolder,
     log = DecisionLog(run.file("decisions.jsonl"))
     ann = reviewed_codes(log.read(), ["Ann"])
     assert len(ann) == 10
-    from pipeline.model import Decision
+    from pipeline.records import Decision
 
     stamp = "2024-05-02T09:00:00+08:00"
     ben = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.model import Code, Codebook, Segment, Source, Theme, Turn
+from pipeline.records import Code, Codebook, Segment, Source, Theme, Turn
 from pipeline.runs import RunFolder
 from tests.conftest import write_run
 

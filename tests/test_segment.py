@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pipeline.errors import ConfigError
 from pipeline.ingest import read
-from pipeline.model import Source, Turn
+from pipeline.records import Source, Turn
 from pipeline.segment import SegmentOptions, segment, segment_all, sentence_spans
 
 INTERVIEWER_NAMES = {"Interviewer", "訪談者"}

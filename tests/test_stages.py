@@ -12,7 +12,7 @@ import pipeline.errors as errors
 from pipeline import ingest
 from pipeline.errors import ConfigError, EmptyInputError, PrecodeError
 from pipeline.ingest.participants import Participants
-from pipeline.model import Source, Turn
+from pipeline.records import Source, Turn
 from pipeline.stages import ingest_stage, parallel_map, resolve_jobs, segment_stage
 from tests.conftest import SAMPLE
 

@@ -25,7 +25,7 @@ from pipeline.config import REFERENCE_CODEBOOK
 from pipeline.embed import CachedEmbedder
 from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.errors import RunFolderError
-from pipeline.model import Segment, Source
+from pipeline.records import Segment, Source
 from pipeline.runs import RunFolder
 from pipeline.runs.suggestions import SuggestionWriter
 from pipeline.stages import ingest_stage, segment_stage, suggest_stage

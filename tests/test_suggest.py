@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ModelError
-from pipeline.model import Code, Codebook, Segment, Source, Theme, Turn
+from pipeline.records import Code, Codebook, Segment, Source, Theme, Turn
 from pipeline.runs.suggestions import suggestion_row
 from pipeline.suggest import PrototypeSuggester, SavedHead, TrainedHead, score_segments
 from pipeline.suggest.output import Scored, suggestions

@@ -18,9 +18,11 @@ SetOption = Annotated[
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Redo the stage even if unchanged.")]
-ModelOption = Annotated[
+HeadOption = Annotated[
     Path | None,
-    typer.Option(help="A trained head from `precode train` (default: zero-shot)."),
+    typer.Option("--head", "--model",
+                 help="A trained head from `precode train` (default: zero-shot). --model is its "
+                      "old name."),
 ]
 ThresholdOption = Annotated[
     float | None, typer.Option(help="Calibrated score a code needs to be suggested.")]

@@ -44,8 +44,10 @@ def review_command(
     from_sheet: Annotated[Path | None, typer.Option(
         help="Import the accept/reject/relabel columns of a filled-in review sheet "
              "(.csv or .xlsx from `precode export`) instead of reviewing here.")] = None,
-    model: Annotated[Path | None, typer.Option(
-        help="A trained head (default: the one the run was suggested with, if any).")] = None,
+    head: Annotated[Path | None, typer.Option(
+        "--head", "--model",
+        help="A trained head (default: the one the run was suggested with, if any); --model "
+             "is its old name.")] = None,
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook YAML (default: the run's codebook.yaml, else the reference).")] = None,
     config: ConfigOption = None,
@@ -78,7 +80,7 @@ def review_command(
         fresh = load_config(config, list(set_ or []), base=resolved)
         resolved = {**resolved, "embed": fresh["embed"], "suggest": fresh["suggest"]}
     with embedding_progress(False) as progress:
-        data = load_review(run, resolved, codebook=codebook, model=model, progress=progress)
+        data = load_review(run, resolved, codebook=codebook, head=head, progress=progress)
     where = ReviewFilter(tuple(source or ()), tuple(code or ()), min_score, max_score)
     session = ReviewSession(data, coder, order=order, seed=seed, where=where,
                             retrain_every=retrain_every, blind=not show_others)

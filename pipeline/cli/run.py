@@ -12,8 +12,8 @@ from pipeline.cli.options import (
     BackendOption,
     ConfigOption,
     ForceOption,
+    HeadOption,
     JobsOption,
-    ModelOption,
     QuietOption,
     SetOption,
     ThresholdOption,
@@ -28,7 +28,7 @@ def run_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="The run folder to write.")],
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook YAML (default: the reference codebook).")] = None,
-    model: ModelOption = None,
+    head: HeadOption = None,
     unit: Annotated[str | None, typer.Option(help="sentence, turn or window.")] = None,
     participants: Annotated[Path | None, typer.Option(
         help="CSV of participant attributes.")] = None,
@@ -62,7 +62,7 @@ def run_command(
     resolved = load_config(config, overrides)
     announce_preparation(resolved["embed"], quiet)
     with embedding_progress(quiet, "Suggesting (segments)") as progress:
-        results = run_pipeline(inputs, out, resolved, codebook=codebook, model=model,
+        results = run_pipeline(inputs, out, resolved, codebook=codebook, head=head,
                                participants=participants, force=force, progress=progress,
                                jobs=jobs)
     warn(w for r in results for w in r.warnings)

@@ -12,7 +12,7 @@ from pipeline.cli.options import (
     BackendOption,
     ConfigOption,
     ForceOption,
-    ModelOption,
+    HeadOption,
     QuietOption,
     SetOption,
     ThresholdOption,
@@ -27,7 +27,7 @@ def suggest_command(
     run: Annotated[Path, typer.Argument(help="A run folder with segments.")],
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook YAML (default: the run's codebook.yaml, else the reference).")] = None,
-    model: ModelOption = None,
+    head: HeadOption = None,
     threshold: ThresholdOption = None,
     top_k: Annotated[int | None, typer.Option(help="Codes kept per segment.")] = None,
     backend: BackendOption = None,
@@ -54,7 +54,7 @@ def suggest_command(
         resolved = {**resolved, "embed": fresh["embed"], "suggest": fresh["suggest"]}
     announce_preparation(resolved["embed"], quiet)
     with embedding_progress(quiet, "Suggesting (segments)") as progress:
-        result = suggest_stage(run, resolved, codebook=codebook, model=model, force=force,
+        result = suggest_stage(run, resolved, codebook=codebook, head=head, force=force,
                                progress=progress)
     warn(result.warnings)
     if quiet:

@@ -14,7 +14,7 @@ import re
 
 from pipeline.codebook import codebook_to_yaml
 from pipeline.discover.result import Candidate, Discovery
-from pipeline.model import Code, Codebook, Theme
+from pipeline.records import Code, Codebook, Theme
 
 TODO = "TODO:"
 THEME_ID = "candidates"

@@ -42,7 +42,7 @@ from pipeline.embed import make_embedder
 from pipeline.embed.base import normalize_rows
 from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
-from pipeline.model import Codebook, Segment, Source
+from pipeline.records import Codebook, Segment, Source
 from pipeline.runs import RunFolder, fingerprint
 from pipeline.runs.codes import RULE, run_codes
 from pipeline.runs.view import RunView, load_run

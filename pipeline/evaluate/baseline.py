@@ -20,7 +20,7 @@ from pipeline.evaluate.figures import Side, segment_figures, segments_in, span_f
 from pipeline.evaluate.inputs import coder_side
 from pipeline.evaluate.unitized import unitize
 from pipeline.gold import GoldSet
-from pipeline.model import Codebook, Segment, Source
+from pipeline.records import Codebook, Segment, Source
 
 SYMMETRIC = ("micro_f1", "kappa", "krippendorff_alpha", "gwet_ac1", "char_kappa_mean",
              "binary_u_alpha", "cu_alpha")

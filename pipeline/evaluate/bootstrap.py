@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.model import Segment
+from pipeline.records import Segment
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ from pipeline.evaluate.report import clean
 from pipeline.evaluate.unitized import WITH_INTERVALS, Unitized, unitize
 from pipeline.gold import GoldSet
 from pipeline.metrics import thresholded
-from pipeline.model import Codebook, Coding, Segment, Source
+from pipeline.records import Codebook, Coding, Segment, Source
 from pipeline.runs import RunFolder, package_versions
 from pipeline.runs.codebook import resolve_codebook
 from pipeline.runs.evaluation import FORMAT, EvaluationResult, write_evaluation

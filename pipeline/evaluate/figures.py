@@ -34,7 +34,7 @@ from pipeline.metrics import (
     thresholded,
     topk_accuracy,
 )
-from pipeline.model import Coding, Segment, Source
+from pipeline.records import Coding, Segment, Source
 
 NONE = "(none)"
 Figures = dict[str, float]

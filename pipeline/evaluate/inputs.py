@@ -23,7 +23,7 @@ from pipeline.align import segment_codes
 from pipeline.errors import ConfigError, GoldCodingError, RunFolderError
 from pipeline.evaluate.figures import Side
 from pipeline.gold import GoldSet, read_gold
-from pipeline.model import Codebook, Coding, Decision, Segment, Source
+from pipeline.records import Codebook, Coding, Decision, Segment, Source
 from pipeline.runs.decisions import (
     CONFIRMING,
     LOG_NAME,

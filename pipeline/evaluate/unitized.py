@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.model import Coding, Source
+from pipeline.records import Coding, Source
 from pipeline.unitizing import (
     UnitizingCounts,
     counts_alpha,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import GoldCodingError, InputNotFoundError
-from pipeline.model import Codebook, Coding, Source
+from pipeline.records import Codebook, Coding, Source
 
 COLUMNS = ("source", "start", "end", "code", "coder")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pipeline.errors import GoldCodingError
 from pipeline.gold.files import GoldSet
-from pipeline.model import Codebook, Coding, Source
 from pipeline.qdpx.export import SUGGESTIONS_USER
 from pipeline.qdpx.import_ import read_qdpx
+from pipeline.records import Codebook, Coding, Source
 
 
 def read_gold_qdpx(path: str | Path, sources: Sequence[Source], codebook: Codebook | None = None,

@@ -10,7 +10,7 @@ from pathlib import Path
 from pipeline.errors import UnsupportedFormatError
 from pipeline.gold.files import COLUMNS, GoldSet, read_gold_csv, read_gold_jsonl
 from pipeline.gold.qdpx import read_gold_qdpx
-from pipeline.model import Codebook, Source
+from pipeline.records import Codebook, Source
 
 GoldReader = Callable[..., GoldSet]
 GOLD_READERS: dict[str, GoldReader] = {".csv": read_gold_csv, ".jsonl": read_gold_jsonl,

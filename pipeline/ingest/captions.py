@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.errors import MalformedTranscriptError
 from pipeline.ingest.speakers import match_label, parse_timestamp, role_for
-from pipeline.model import Turn
+from pipeline.records import Turn
 
 _TIME_VTT = r"(?:\d{1,2}:)?\d{2}:\d{2}\.\d{3}"
 _TIME_SRT = r"\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}"

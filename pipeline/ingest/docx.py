@@ -15,7 +15,7 @@ from typing import Any
 from pipeline.errors import MalformedTranscriptError, MissingDependencyError
 from pipeline.ingest.encoding import normalize
 from pipeline.ingest.speakers import MAX_LABEL_CHARS, Line, find_turns
-from pipeline.model import Turn
+from pipeline.records import Turn
 
 _BOLD_LABEL = re.compile(rf"^\s*(?P<label>[^:：\n]{{1,{MAX_LABEL_CHARS}}}?)\s*[:：]?\s*$")
 

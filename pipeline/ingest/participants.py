@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import InputNotFoundError, MetadataError
-from pipeline.model import Source
+from pipeline.records import Source
 
 
 @dataclass(frozen=True)

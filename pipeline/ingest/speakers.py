@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pipeline.model import Turn
+from pipeline.records import Turn
 
 _TS = r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?(?!\d)"
 _TS_WRAPPED = rf"(?:\[{_TS}\]|\({_TS}\)|{_TS})"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from pipeline.ingest.speakers import find_turns, split_lines
-from pipeline.model import Turn
+from pipeline.records import Turn
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 

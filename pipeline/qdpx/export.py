@@ -27,9 +27,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pipeline.model import Code, Source
 from pipeline.qdpx.qdaxml import PROJECT_NS, Writer, make_guid, xsd_datetime
 from pipeline.qdpx.qdc import add_codes, code_guid, describe_codebook
+from pipeline.records import Code, Source
 from pipeline.runs import atomic_write
 from pipeline.runs.decisions import confirmed
 from pipeline.runs.view import ExportResult, RunView

@@ -36,10 +36,11 @@ from pipeline.errors import (
 from pipeline.ingest.docx import read_docx
 from pipeline.ingest.encoding import decode_raw, normalize_with_offsets
 from pipeline.ingest.text import turns_from_text
-from pipeline.model import Codebook, Coding, Source, Turn
+from pipeline.language import detect_language
 from pipeline.qdpx.qdaxml import kid, kid_text, kids, kids_in, norm_guid, parse
 from pipeline.qdpx.qdc import codebook_from_codes, read_codebook_description, read_qdc
 from pipeline.qdpx.safezip import DEFAULT_LIMITS, Limits, SafeArchive
+from pipeline.records import Codebook, Coding, Source, Turn
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
@@ -251,7 +252,7 @@ def _source(reader: _Reader, element: ET.Element, names: set[str], variables: di
         metadata["attributes"] = attributes
     if turns is None:
         turns = turns_from_text(text, reader.options.interviewer_names) if text.strip() else []
-    language = ingest.detect_language(text, reader.options.language) if text else "en"
+    language = detect_language(text, reader.options.language) if text else "en"
     source = Source(id=name, name=name, text=text, turns=tuple(turns), language=language,
                     metadata=metadata)
 

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 
 from pipeline.codebook import codebook_to_yaml, parse_codebook
 from pipeline.errors import CodebookError, UnsupportedFormatError
-from pipeline.model import Code, Codebook, Theme
 from pipeline.qdpx.qdaxml import (
     CODEBOOK_NS,
     Writer,
@@ -48,6 +47,7 @@ from pipeline.qdpx.qdaxml import (
     norm_guid,
     parse,
 )
+from pipeline.records import Code, Codebook, Theme
 
 MAX_DEPTH = 64
 _SECTIONS = (("include", "Include"), ("exclude", "Exclude"), ("examples", "Examples"))

@@ -21,7 +21,7 @@ from pipeline.config import ReportSettings, check_values
 from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
 from pipeline.language import word_count
-from pipeline.model import Segment, Source
+from pipeline.records import Segment, Source
 from pipeline.runs.codes import RULE, RunCodes, run_codes
 from pipeline.runs.evaluation import (
     UNDEFINED,

@@ -2,12 +2,12 @@
 
 - `session`: a coder's review of a run (queue, keys, undo, refits), no input or output.
 - `terminal`: the loop that shows segments with rich and reads keys as plain lines.
-- `log`: `RUN/decisions.jsonl`, appended and fsynced decision by decision.
 - `order`: which segments come first (uncertain, document, random) and the filters.
 - `trainer`: refitting the head on decisions in a background thread.
 - `sheet`: decisions read back from a filled-in review spreadsheet.
 
-What the log means (folding retractions, reviewed segments) is in `pipeline.runs.decisions`.
+The review log itself (`RUN/decisions.jsonl`, appended and fsynced decision by decision) and
+what it means (retractions folded, reviewed segments) is `pipeline.runs.decisions`'s.
 """
 
 from pipeline.review.order import ORDERS, ReviewFilter

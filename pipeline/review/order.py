@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.errors import ConfigError
-from pipeline.model import Codebook, Segment, Source
+from pipeline.records import Codebook, Segment, Source
 
 ORDERS = ("uncertain", "document", "random")
 SHOWN = 3  # suggestions shown per segment (keys 1-3)

@@ -31,7 +31,7 @@ import numpy as np
 from pipeline.config import Config
 from pipeline.embed import make_embedder
 from pipeline.errors import ConfigError, RunFolderError
-from pipeline.model import Code, Codebook, Decision, Evidence, Segment, Source
+from pipeline.records import Code, Codebook, Decision, Evidence, Segment, Source
 from pipeline.review.order import SHOWN, ReviewFilter, order_rows
 from pipeline.review.trainer import PRIOR, Refit, Refitter, blend_weight
 from pipeline.runs import RunFolder
@@ -50,10 +50,10 @@ class ReviewData:
     codebook: Codebook
     sources: list[Source]
     segments: list[Segment]
-    scored: Scored  # the starting scores: zero-shot, or the model the run was suggested with
+    scored: Scored  # the starting scores: zero-shot, or the head the run was suggested with
     vectors: np.ndarray  # context vectors of every segment, for refits
     examples: Examples  # the codebook's examples, for refits
-    model: str | None = None
+    head: str | None = None  # the trained head's folder, if the run used one
 
     @property
     def threshold(self) -> float:
@@ -61,7 +61,7 @@ class ReviewData:
 
 
 def load_review(run_path: str | Path, config: Config | None = None,
-                codebook: str | Path | None = None, model: str | Path | None = None,
+                codebook: str | Path | None = None, head: str | Path | None = None,
                 progress: Callable[[int, int], None] | None = None) -> ReviewData:
     """Score a run's segments for review, with the run's settings unless `config` is given."""
     run = RunFolder(run_path)
@@ -73,15 +73,15 @@ def load_review(run_path: str | Path, config: Config | None = None,
         raise RunFolderError("the run has no segments to review", path=run.path,
                              hint="ingest transcripts with participant turns, then "
                                   f"`precode segment {run.path}`")
-    if model is None:
-        model = manifest["stages"].get("suggest", {}).get("model")
+    if head is None:  # the manifest records it under "model"
+        head = manifest["stages"].get("suggest", {}).get("model")
     embedder = make_embedder(config["embed"], progress=progress)
-    head = load_head(model, embedder, book) if model else None
-    scored = score_segments(segments, sources, book, embedder, config["suggest"], head)
+    saved = load_head(head, embedder, book) if head else None
+    scored = score_segments(segments, sources, book, embedder, config["suggest"], saved)
     vectors = segment_vectors(segments, sources, embedder, config["suggest"])
     examples = codebook_examples(book, embedder)
     return ReviewData(run, config, book, sources, segments, scored, vectors, examples,
-                      str(model) if model else None)
+                      str(head) if head else None)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError, RunFolderError
-from pipeline.model import Decision
+from pipeline.records import Decision
 from pipeline.runs import RunFolder
 from pipeline.runs.codebook import resolve_codebook
 from pipeline.runs.decisions import LOG_NAME, DecisionLog, fold_decisions, now

@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.errors import ConfigError
-from pipeline.model import Code
+from pipeline.records import Code
 from pipeline.review.session import ReviewSession, Shown
 
 Ask = Callable[[str], str]

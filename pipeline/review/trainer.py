@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.model import Evidence, Segment
+from pipeline.records import Evidence, Segment
 from pipeline.suggest import SavedHead, TrainedHead
 from pipeline.suggest.training import Examples, label_matrix, saved_head
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.codebook import codebook_to_yaml, load_codebook
-from pipeline.model import Codebook
+from pipeline.records import Codebook
 from pipeline.resources import REFERENCE_CODEBOOK
 from pipeline.runs.folder import RunFolder
 

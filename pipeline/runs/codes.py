@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.model import Decision, Segment
+from pipeline.records import Decision, Segment
 from pipeline.runs.decisions import CONFIRMING, fold_decisions
 from pipeline.runs.suggestions import SuggestionLine
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipeline.model import Coding
+from pipeline.records import Coding
 from pipeline.runs.folder import RunFolder
 
 NAME = "codings.jsonl"

@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.errors import RunFolderError
-from pipeline.model import Codebook, Decision, Segment
+from pipeline.records import Codebook, Decision, Segment
 
 LOG_NAME = "decisions.jsonl"
 VERDICTS = ("accept", "reject", "relabel", "retract")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from pipeline.errors import RunFolderError
-from pipeline.model import Record, Segment, Source
+from pipeline.records import Record, Segment, Source
 
 FORMAT_VERSION = 1
 # Files each stage's output makes stale when it changes. Human work (decisions.jsonl,

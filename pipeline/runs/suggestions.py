@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from pipeline.errors import RunFolderError
-from pipeline.model import Codebook, Evidence, Segment, Suggestion
+from pipeline.records import Codebook, Evidence, Segment, Suggestion
 from pipeline.runs.folder import RunFolder, atomic_write, json_lines
 
 JSONL = "suggestions.jsonl"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.model import Codebook, Coding, Decision, Segment, Source
+from pipeline.records import Codebook, Coding, Decision, Segment, Source
 from pipeline.runs.codebook import resolve_codebook
 from pipeline.runs.codings import read_codings
 from pipeline.runs.decisions import LOG_NAME, DecisionLog

@@ -14,7 +14,7 @@ from pipeline import ingest
 from pipeline.config import Config, load_config
 from pipeline.errors import InputNotFoundError
 from pipeline.ingest.participants import Participants
-from pipeline.model import Source
+from pipeline.records import Source
 from pipeline.runs import (
     STALE_AFTER,
     RunFolder,

@@ -21,7 +21,7 @@ from pipeline.suggest import load_head
 
 
 def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | None = None,
-                 codebook: str | Path | None = None, model: str | Path | None = None,
+                 codebook: str | Path | None = None, head: str | Path | None = None,
                  participants: str | Path | None = None, force: bool = False,
                  progress: Callable[[int, int], None] | None = None,
                  jobs: int = 1) -> list[StageResult]:
@@ -30,7 +30,7 @@ def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | 
     `jobs` worker processes read and segment the transcripts (0: one per CPU).
 
     Everything that can be checked before work starts is checked first (settings, codebook,
-    model, input paths), so a mistake never leaves the run folder half updated.
+    trained head, input paths), so a mistake never leaves the run folder half updated.
     """
     config = config or load_config()
     check_values(config)
@@ -38,12 +38,12 @@ def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | 
     segment_options(config)
     ingest.find_files(paths)
     _, book = resolve_codebook(RunFolder(out), codebook)
-    if model is not None:
-        load_head(model, make_embedder(config["embed"]), book)
+    if head is not None:
+        load_head(head, make_embedder(config["embed"]), book)
     results = [ingest_stage(paths, out, config, participants=participants, force=force,
                             jobs=jobs)]
     # A changed earlier stage forces the later ones (their fingerprints chain anyway).
     results.append(segment_stage(out, config, force=force, jobs=jobs))
-    results.append(suggest_stage(out, config, codebook=codebook, model=model, force=force,
+    results.append(suggest_stage(out, config, codebook=codebook, head=head, force=force,
                                  progress=progress))
     return results

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.model import Source
+from pipeline.records import Source
 from pipeline.runs import (
     STALE_AFTER,
     RunFolder,

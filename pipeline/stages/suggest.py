@@ -19,7 +19,7 @@ from pipeline.config import Config, EmbedSettings
 from pipeline.embed import CachedEmbedder, cache_dir, make_embedder
 from pipeline.embed.base import Embedder
 from pipeline.errors import CodebookError, RunFolderError
-from pipeline.model import Codebook, Segment, Source, Suggestion
+from pipeline.records import Codebook, Segment, Source, Suggestion
 from pipeline.resources import REFERENCE_CODEBOOK
 from pipeline.runs import (
     STALE_AFTER,
@@ -41,7 +41,7 @@ T = TypeVar("T")
 
 
 def suggest_stage(out: str | Path, config: Config | None = None,
-                  codebook: str | Path | None = None, model: str | Path | None = None,
+                  codebook: str | Path | None = None, head: str | Path | None = None,
                   force: bool = False,
                   progress: Callable[[int, int], None] | None = None,
                   embedder: Embedder | None = None) -> StageResult:
@@ -66,14 +66,14 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     if segments_fp is None:
         raise RunFolderError("the run has no segments yet", path=run.path,
                              hint=f"run `precode segment {run.path}` first")
-    model_fp = sha256_file(Path(model) / "head.npz") if model and \
-        (Path(model) / "head.npz").exists() else None
+    head_fp = sha256_file(Path(head) / "head.npz") if head and \
+        (Path(head) / "head.npz").exists() else None
     total = manifest["stages"]["segment"].get("segments")
     report = _RunProgress(progress, total if isinstance(total, int) else None)
     # The embedder's own fingerprint (model files, prefix, backend that `auto` chose) is part
     # of the stage's, so installing the onnx extra or rebuilding the model re-scores.
     cached = _cached_embedder(embedder, config["embed"], report.embedding)
-    fp = fingerprint(segments_fp, codebook_to_yaml(book), model_fp, config["embed"],
+    fp = fingerprint(segments_fp, codebook_to_yaml(book), head_fp, config["embed"],
                      config["suggest"], cached.fingerprint)
     done = manifest["stages"].get("suggest", {})
     if not force and done.get("fingerprint") == fp and run.file("suggestions.jsonl").exists():
@@ -81,11 +81,11 @@ def suggest_stage(out: str | Path, config: Config | None = None,
                                                   if isinstance(v, int)})
     index = run.source_index(SOURCE_CACHE)
     segments = run.iter_segments()
-    head = load_head(model, cached, book) if model else None
+    saved = load_head(head, cached, book) if head else None
     warnings = _language_warnings(index, cached, book)
     settings = config["suggest"]
-    scorer = Scorer(book, cached, settings, head)
-    warnings += scorer.warnings + ([] if head else _calibration_warnings(book))
+    scorer = Scorer(book, cached, settings, saved)
+    warnings += scorer.warnings + ([] if saved else _calibration_warnings(book))
     counts = {"segments": 0, "suggestions": 0, "segments_with_code": 0}
     # Chunk by chunk, so memory holds one chunk's vectors and sources, whatever the corpus size.
     with index, ExitStack() as files:
@@ -111,7 +111,7 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     manifest["config"]["embed"] = config["embed"]
     manifest["config"]["suggest"] = settings
     run.record_stage(manifest, "suggest", fp, seconds, **counts,
-                     codebook=str(codebook_path), model=str(model) if model else None,
+                     codebook=str(codebook_path), model=str(head) if head else None,
                      method=scorer.method, embedder=cached.fingerprint)
     write_codebook(run, book)
     run.write_manifest(manifest)

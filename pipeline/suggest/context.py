@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.embed.base import Embedder, normalize_rows
-from pipeline.model import Segment, Source
+from pipeline.records import Segment, Source
 
 
 @dataclass(frozen=True)

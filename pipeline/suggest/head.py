@@ -22,7 +22,7 @@ import numpy as np
 
 from pipeline.embed.base import Embedder
 from pipeline.errors import InputNotFoundError, ModelError
-from pipeline.model import Codebook, Evidence
+from pipeline.records import Codebook, Evidence
 from pipeline.runs import atomic_write, package_versions
 
 HEAD_FORMAT = 1
@@ -121,8 +121,6 @@ class TrainedHead:
 
 class SavedHead:
     """A trained head plus what it needs at suggestion time (evidence, settings)."""
-
-    method_prefix = "trained"
 
     def __init__(self, head: TrainedHead, info: dict[str, Any], evidence_vectors: np.ndarray,
                  evidence_texts: Sequence[str], evidence_codes: np.ndarray,

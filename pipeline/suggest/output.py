@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.model import Evidence, Segment, Suggestion
+from pipeline.records import Evidence, Segment, Suggestion
 
 
 @dataclass(frozen=True)

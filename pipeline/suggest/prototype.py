@@ -22,7 +22,7 @@ from pipeline.config import SuggestSettings, backend_name, defaults
 from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.embed.models import DEFAULT_MODEL
 from pipeline.errors import CodebookError, ModelError
-from pipeline.model import Codebook, Evidence
+from pipeline.records import Codebook, Evidence
 
 # What precode wrote into every run's settings before calibrations were kept per model.
 LEGACY_CALIBRATION = (3.12, 3.57, -3.06)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.embed import make_embedder
-from pipeline.model import Codebook, Segment, Source
+from pipeline.records import Codebook, Segment, Source
 from pipeline.suggest.head import load_head
 from pipeline.suggest.scorer import score_segments
 

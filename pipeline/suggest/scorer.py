@@ -14,7 +14,7 @@ import numpy as np
 from pipeline.codebook import codebook_languages
 from pipeline.config import SuggestSettings, check_values
 from pipeline.embed.base import Embedder
-from pipeline.model import Codebook, Evidence, Segment, Source
+from pipeline.records import Codebook, Evidence, Segment, Source
 from pipeline.suggest.context import context_texts, query_vectors
 from pipeline.suggest.head import SavedHead
 from pipeline.suggest.output import Scored

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.embed.base import Embedder
-from pipeline.model import Codebook, Segment
+from pipeline.records import Codebook, Segment
 from pipeline.suggest.head import SavedHead, TrainedHead
 from pipeline.suggest.scorer import usable_editions
 

@@ -11,11 +11,7 @@ import dataclasses
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
-
-Role = Literal["interviewer", "participant", "unknown"]
-ROLES: tuple[str, ...] = ("interviewer", "participant", "unknown")
-Verdict = Literal["accept", "reject", "relabel", "retract"]
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T", bound="Record")
 
