@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from pipeline.discover.filler import SHORT, SMALL_TALK, filler_reasons
 from pipeline.discover.keywords import class_keywords
 from pipeline.discover.result import Candidate, Discovery, Exemplar, NearestCode
 from pipeline.embed import make_embedder
-from pipeline.embed.base import normalize_rows
+from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
 from pipeline.records import Codebook, Segment, Source
@@ -75,29 +76,70 @@ def discover(run_path: str | Path, settings: DiscoverSettings | None = None,
                              "no code fits", path=view.folder.path,
                              hint=f"run `precode suggest {run_path}` first")
     config = run_config or view.manifest["config"]
-    book, sources, segments = view.codebook, view.sources, view.segments
-    coded = run_codes(segments, view.suggestions, view.decisions, book.code_ids())
-    warnings = list(coded.warnings)
+    coded = run_codes(view.segments, view.suggestions, view.decisions, view.codebook.code_ids())
     embedder = make_embedder(config["embed"])
-    covered = embedder.languages
-    by_source = {s.id: s for s in sources}
-    uncoded = set(coded.uncoded())
-    pool = [s for s in segments if s.id in uncoded]
     notes = [f"segments considered: those no code fits ({RULE})"]
-    if covered is not None:
-        other = sorted({by_source[s.source_id].language for s in pool} - covered)
-        if other:
-            left = sorted({by_source[s.source_id].name for s in pool
-                           if by_source[s.source_id].language in other})
-            notes.append(f"left out {len(left)} source(s) in {', '.join(other)} "
-                         f"({', '.join(left)}): the embedding model was not trained on that "
-                         "language, so its segments would cluster by language; use a "
-                         "multilingual model or embed.backend=hashed-ngrams to include them")
-            pool = [s for s in pool if by_source[s.source_id].language in covered]
-
-    # -- filler -------------------------------------------------------------------------
+    uncoded = set(coded.uncoded())
+    pool = _pool(view, uncoded, embedder, notes)
     prototypes = PrototypeSuggester(embedder, classifier_weight=0.0).fit(
-        book, usable_editions(book, embedder))
+        view.codebook, usable_editions(view.codebook, embedder))
+    kept, reasons, filtered = _filter_filler(pool, embedder, prototypes, opts, notes)
+    clusters = _cluster(view, kept, embedder, config, opts, notes)
+    candidates = _describe(view, clusters, prototypes, config, opts)
+    counts = {
+        "segments": len(view.segments),
+        "uncoded": len(uncoded),
+        "rejected_in_review": sum(1 for s in uncoded if s in coded.reviewed),
+        "other_language": len(uncoded) - len(pool),
+        "filler_short": sum(1 for r in reasons if r == SHORT),
+        "filler_small_talk": sum(1 for r in reasons if r == SMALL_TALK),
+        "clustered": len(kept),
+        "in_candidates": sum(c.size for c in candidates),
+        "candidates": len(candidates),
+    }
+    used: dict[str, Any] = {k: v for k, v in sorted(opts.items()) if k != "filler_phrases"}
+    used["filler_phrases"] = len(opts["filler_phrases"])
+    used["embedder"] = embedder.fingerprint
+    return Discovery(str(run_path), candidates, counts, filtered, used, notes,
+                     list(coded.warnings), time.perf_counter() - started, [s.id for s in kept])
+
+
+@dataclass
+class _Clusters:
+    """The kept segments, their vectors, and the clusters listed as candidates (row indexes
+    into `kept`)."""
+
+    kept: list[Segment]
+    vectors: np.ndarray
+    listed: list[np.ndarray]
+
+
+def _pool(view: RunView, uncoded: set[str], embedder: Embedder, notes: list[str]
+          ) -> list[Segment]:
+    """The uncoded segments, less those in a language the embedding model was not trained on
+    (their vectors would cluster by language, not by topic)."""
+    by_source = {s.id: s for s in view.sources}
+    pool = [s for s in view.segments if s.id in uncoded]
+    covered = embedder.languages
+    if covered is None:
+        return pool
+    other = sorted({by_source[s.source_id].language for s in pool} - covered)
+    if other:
+        left = sorted({by_source[s.source_id].name for s in pool
+                       if by_source[s.source_id].language in other})
+        notes.append(f"left out {len(left)} source(s) in {', '.join(other)} "
+                     f"({', '.join(left)}): the embedding model was not trained on that "
+                     "language, so its segments would cluster by language; use a "
+                     "multilingual model or embed.backend=hashed-ngrams to include them")
+        pool = [s for s in pool if by_source[s.source_id].language in covered]
+    return pool
+
+
+def _filter_filler(pool: list[Segment], embedder: Embedder, prototypes: PrototypeSuggester,
+                   opts: DiscoverSettings, notes: list[str]
+                   ) -> tuple[list[Segment], list[str | None], dict[str, list[str]]]:
+    """The segments that are not filler, each segment's reason if it is, and a few examples
+    of each reason."""
     positive = prototypes.text_kind_ != "exclude"
     own = embedder.encode([s.text for s in pool]) if pool else \
         np.zeros((0, embedder.dimension), np.float32)
@@ -115,10 +157,14 @@ def discover(run_path: str | Path, settings: DiscoverSettings | None = None,
                  "characters count half a word), and segments closer to the small-talk "
                  "phrases (discover.filler_phrases) than to the codebook's texts "
                  f"(discover.filler_margin = {opts['filler_margin']:g})")
+    return kept, reasons, filtered
 
-    # -- cluster --------------------------------------------------------------------------
-    all_vectors = _vectors(segments, sources, embedder, config, opts["context"])
-    row = {s.id: i for i, s in enumerate(segments)}
+
+def _cluster(view: RunView, kept: list[Segment], embedder: Embedder, config: Config,
+             opts: DiscoverSettings, notes: list[str]) -> _Clusters:
+    """Cluster the kept segments; keep clusters that recur across sources, largest first."""
+    all_vectors = _vectors(view.segments, view.sources, embedder, config, opts["context"])
+    row = {s.id: i for i, s in enumerate(view.segments)}
     vectors = all_vectors[[row[s.id] for s in kept]] if kept else all_vectors[:0]
     threshold, note = distance_threshold(opts, embedder.model_key)
     notes += [note] if note else []
@@ -138,40 +184,33 @@ def discover(run_path: str | Path, settings: DiscoverSettings | None = None,
         notes.append(f"{len(few_sources)} cluster(s) drawn from fewer than "
                      f"{opts['min_sources']} sources not listed (discover.min_sources): one "
                      "participant's story, not a theme across participants")
+    return _Clusters(kept, vectors, listed)
 
-    # -- describe ---------------------------------------------------------------------------
+
+def _describe(view: RunView, clusters: _Clusters, prototypes: PrototypeSuggester,
+              config: Config, opts: DiscoverSettings) -> list[Candidate]:
+    """Each listed cluster as a candidate: keywords against the rest of the corpus, exemplars,
+    and the nearest existing code."""
+    kept, vectors, listed = clusters.kept, clusters.vectors, clusters.listed
     in_listed = {kept[i].id for g in listed for i in g}
-    rest = [s.text for s in segments if s.id not in in_listed]
+    rest = [s.text for s in view.segments if s.id not in in_listed]
     keywords = class_keywords([[kept[i].text for i in g] for g in listed], rest,
                               opts["keywords"])
     proba, code_ids = _scores(view, config) if listed else (np.zeros((0, 0)), [])
+    row = {s.id: i for i, s in enumerate(view.segments)}
+    by_source = {s.id: s for s in view.sources}
     threshold = float(config["suggest"]["threshold"])
     candidates = []
     for number, (members, words) in enumerate(zip(listed, keywords, strict=True), 1):
         segs = [kept[i] for i in members]
         near = nearest_code(proba[[row[s.id] for s in segs]], vectors[members], code_ids,
-                            prototypes, book, threshold)
+                            prototypes, view.codebook, threshold)
         candidates.append(_candidate(f"candidate_{number:02d}", segs, vectors[members], words,
                                      opts["exemplars"], by_source, near))
-    counts = {
-        "segments": len(segments),
-        "uncoded": len(uncoded),
-        "rejected_in_review": sum(1 for s in uncoded if s in coded.reviewed),
-        "other_language": len(uncoded) - len(pool),
-        "filler_short": sum(1 for r in reasons if r == SHORT),
-        "filler_small_talk": sum(1 for r in reasons if r == SMALL_TALK),
-        "clustered": len(kept),
-        "in_candidates": sum(c.size for c in candidates),
-        "candidates": len(candidates),
-    }
-    used = {k: v for k, v in sorted(opts.items()) if k != "filler_phrases"}
-    used["filler_phrases"] = len(phrases)
-    used["embedder"] = embedder.fingerprint
-    return Discovery(str(run_path), candidates, counts, filtered, used, notes, warnings,
-                     time.perf_counter() - started, [s.id for s in kept])
+    return candidates
 
 
-def _vectors(segments: Sequence[Segment], sources: Sequence[Source], embedder: Any,
+def _vectors(segments: Sequence[Segment], sources: Sequence[Source], embedder: Embedder,
              config: Config, context: str) -> np.ndarray:
     """Vectors of every segment of the run: as the suggester sees them, or their own text."""
     if not segments:

@@ -66,7 +66,9 @@ from pipeline.metrics import thresholded
 from pipeline.records import Codebook, Coding, Segment, Source
 from pipeline.runs import RunFolder, package_versions
 from pipeline.runs.codebook import resolve_codebook
+from pipeline.runs.decisions import LOG_NAME
 from pipeline.runs.evaluation import FORMAT, EvaluationResult, write_evaluation
+from pipeline.runs.suggestions import JSONL
 from pipeline.suggest import rescore
 
 HEADLINE = ("top1_accuracy", "theme_top1_accuracy", "micro_f1", "macro_f1", "kappa",
@@ -212,7 +214,7 @@ def _setup(run: RunFolder, gold: str | Path | GoldSet, coder: str | None, target
     if target.kind == "decisions":
         # Only what the reviewer decided on: an unreviewed segment is not "no code".
         decided = decision_side(read_decisions(run, all_segments, book), target.name,
-                                run.file("decisions.jsonl")).labels
+                                run.file(LOG_NAME)).labels
         segments = [s for s in segments if s.id in decided]
         if not segments:
             raise RunFolderError(
@@ -388,7 +390,7 @@ def _machine(run: RunFolder, manifest: dict[str, Any], target: Against,
         if missing:
             raise RunFolderError(
                 f"suggestions.jsonl has no line for {len(missing)} segment(s), e.g. "
-                f"{missing[0]!r}", path=run.file("suggestions.jsonl"),
+                f"{missing[0]!r}", path=run.file(JSONL),
                 hint=f"the suggestions are older than the segments: `precode suggest "
                      f"{run.path} --force`")
         settings = manifest["config"]["suggest"]
@@ -406,7 +408,7 @@ def _machine(run: RunFolder, manifest: dict[str, Any], target: Against,
                                "method": manifest["stages"].get("suggest", {}).get("method"),
                                "trained_on_evaluated_sources": seen}
     decisions = read_decisions(run, all_segments, book)
-    labels = decision_side(decisions, target.name, run.file("decisions.jsonl")).labels
+    labels = decision_side(decisions, target.name, run.file(LOG_NAME)).labels
     reviewed = sum(1 for s in segments if s.id in labels)
     return labels, None, {"reviewed_segments": reviewed,
                           "note": "only segments with a review decision are evaluated"}

@@ -12,15 +12,19 @@
 from pipeline.runs.folder import (
     FORMAT_VERSION,
     MANIFEST,
+    SEGMENTS,
+    SOURCES,
     STALE_AFTER,
     RunFolder,
     SourceIndex,
     atomic_write,
     fingerprint,
+    json_line,
     json_lines,
     package_versions,
     sha256_file,
 )
 
-__all__ = ["FORMAT_VERSION", "MANIFEST", "STALE_AFTER", "RunFolder", "SourceIndex",
-           "atomic_write", "fingerprint", "json_lines", "package_versions", "sha256_file"]
+__all__ = ["FORMAT_VERSION", "MANIFEST", "SEGMENTS", "SOURCES", "STALE_AFTER", "RunFolder",
+           "SourceIndex", "atomic_write", "fingerprint", "json_line", "json_lines",
+           "package_versions", "sha256_file"]

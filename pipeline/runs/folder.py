@@ -15,7 +15,7 @@ import platform
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
@@ -37,6 +37,8 @@ STALE_AFTER = {
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 MANIFEST = "manifest.json"
+SOURCES = "sources.jsonl"
+SEGMENTS = "segments.jsonl"
 R = TypeVar("R", bound=Record)
 
 
@@ -95,6 +97,12 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if data is None:
                 return
             yield number, data
+
+
+def json_line(record: Record | dict[str, Any]) -> str:
+    """One record as a line of a JSON-lines run file (the only way they are written)."""
+    row = record.to_dict() if isinstance(record, Record) else record
+    return json.dumps(row, ensure_ascii=False) + "\n"
 
 
 def _json_object(path: Path, number: int, line: str) -> dict[str, Any] | None:
@@ -263,12 +271,18 @@ class RunFolder:
 
     def write_jsonl(self, name: str, records: Iterable[Record | dict[str, Any]]) -> int:
         count = 0
-        with atomic_write(self.file(name)) as fh:
+        with self.jsonl_writer(name) as write:
             for record in records:
-                row = record.to_dict() if isinstance(record, Record) else record
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                write(json_line(record))
                 count += 1
         return count
+
+    @contextmanager
+    def jsonl_writer(self, name: str) -> Iterator[Callable[[str], None]]:
+        """Stream lines made by `json_line` into `name`, renamed into place only if the block
+        succeeds: a stage writes a large file without holding it in memory."""
+        with atomic_write(self.file(name)) as fh:
+            yield fh.write
 
     def read_jsonl(self, name: str, cls: type[R]) -> list[R]:
         return list(self.iter_jsonl(name, cls))
@@ -292,21 +306,21 @@ class RunFolder:
         return removed
 
     def sources(self) -> list[Source]:
-        return self.read_jsonl("sources.jsonl", Source)
+        return self.read_jsonl(SOURCES, Source)
 
     def segments(self) -> list[Segment]:
-        return self.read_jsonl("segments.jsonl", Segment)
+        return self.read_jsonl(SEGMENTS, Segment)
 
     def iter_sources(self) -> Iterator[Source]:
         """Sources one at a time: a stage's memory does not grow with the corpus."""
-        return self.iter_jsonl("sources.jsonl", Source)
+        return self.iter_jsonl(SOURCES, Source)
 
     def iter_segments(self) -> Iterator[Segment]:
-        return self.iter_jsonl("segments.jsonl", Segment)
+        return self.iter_jsonl(SEGMENTS, Segment)
 
     def source_index(self, cache_size: int = 4) -> SourceIndex:
         """An index of sources.jsonl, to read the sources a batch of segments needs."""
-        path = self.file("sources.jsonl")
+        path = self.file(SOURCES)
         if not path.exists():
             raise RunFolderError("sources.jsonl is missing", path=self.path,
                                  hint="run the earlier stages first (see `precode --help`)")

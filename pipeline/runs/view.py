@@ -15,7 +15,7 @@ from pipeline.records import Codebook, Coding, Decision, Segment, Source
 from pipeline.runs.codebook import resolve_codebook
 from pipeline.runs.codings import read_codings
 from pipeline.runs.decisions import LOG_NAME, DecisionLog
-from pipeline.runs.folder import RunFolder
+from pipeline.runs.folder import SEGMENTS, RunFolder
 from pipeline.runs.suggestions import SuggestionLine, read_suggestions
 
 
@@ -62,7 +62,7 @@ def load_run(path: str | Path, need_segments: bool = False) -> RunView:
     folder = RunFolder(path)
     manifest = folder.manifest()
     _, codebook = resolve_codebook(folder)
-    has_segments = folder.file("segments.jsonl").exists()
+    has_segments = folder.file(SEGMENTS).exists()
     if need_segments and not has_segments:
         folder.segments()  # raises the usual "segments.jsonl is missing" error
     segments = folder.segments() if has_segments else []

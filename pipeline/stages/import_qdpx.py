@@ -18,7 +18,7 @@ from pipeline.config import Config, load_config
 from pipeline.errors import RunFolderError
 from pipeline.qdpx.import_ import read_qdpx
 from pipeline.qdpx.safezip import DEFAULT_LIMITS, Limits
-from pipeline.runs import RunFolder, fingerprint, sha256_file
+from pipeline.runs import SOURCES, RunFolder, fingerprint, sha256_file
 from pipeline.runs.codebook import write_codebook
 from pipeline.runs.codings import write_codings
 from pipeline.stages.ingest import ingest_options
@@ -59,7 +59,7 @@ def import_qdpx(path: str | Path, out: str | Path, config: Config | None = None,
         codes = len(project.codebook.code_ids()) if project.codebook else 0
         run.record_stage(manifest, "import", fp, seconds, codes=codes,
                          codings=len(project.codings), users=len(project.users))
-        run.write_jsonl("sources.jsonl", project.sources)
+        run.write_jsonl(SOURCES, project.sources)
         if project.codebook is not None:
             write_codebook(run, project.codebook)
         else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -16,10 +15,11 @@ from pipeline.errors import InputNotFoundError
 from pipeline.ingest.participants import Participants
 from pipeline.records import Source
 from pipeline.runs import (
+    SOURCES,
     STALE_AFTER,
     RunFolder,
-    atomic_write,
     fingerprint,
+    json_line,
     sha256_file,
 )
 from pipeline.stages.parallel import parallel_map, resolve_jobs
@@ -59,7 +59,7 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
     fp = fingerprint(inputs, config["ingest"])
     previous = run.manifest() if run.exists() else None
     if previous and not force and previous["stages"].get("ingest", {}).get("fingerprint") == fp \
-            and run.file("sources.jsonl").exists():
+            and run.file(SOURCES).exists():
         return StageResult("ingest", True, 0.0, {"sources": len(files)})
 
     options = ingest_options(config)
@@ -73,13 +73,13 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
                         f"{'...' if len(skipped) > 5 else ''}. precode reads "
                         f"{', '.join(ingest.SUPPORTED)}; a .qdpx goes through `precode import`.")
     counts = {"sources": 0, "turns": 0}
-    with _folder_kept_only_on_success(run.path), atomic_write(run.file("sources.jsonl")) as fh, \
+    with _folder_kept_only_on_success(run.path), run.jsonl_writer(SOURCES) as write, \
             parallel_map(min(workers, len(files))) as map_:
         for source in map_(functools.partial(_read_file, options), files):
             warnings += _source_warnings(source)
             if table is not None:
                 source = table.apply(source)
-            fh.write(json.dumps(source.to_dict(), ensure_ascii=False) + "\n")
+            write(json_line(source))
             counts["sources"] += 1
             counts["turns"] += len(source.turns)
         if table is not None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import functools
-import json
 import time
 from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.records import Source
 from pipeline.runs import (
+    SEGMENTS,
     STALE_AFTER,
     RunFolder,
-    atomic_write,
     fingerprint,
+    json_line,
 )
 from pipeline.segment import SegmentOptions, segment
 from pipeline.stages.parallel import parallel_map, resolve_jobs
@@ -38,7 +38,7 @@ def segment_stage(out: str | Path, config: Config | None = None,
     sources_fp = manifest["stages"].get("ingest", {}).get("fingerprint")
     fp = fingerprint(sources_fp, config["segment"])
     done = manifest["stages"].get("segment", {})
-    if not force and done.get("fingerprint") == fp and run.file("segments.jsonl").exists():
+    if not force and done.get("fingerprint") == fp and run.file(SEGMENTS).exists():
         return StageResult("segment", True, 0.0, {"segments": done.get("segments", 0)})
     options = segment_options(config)
     sources = run.iter_sources()
@@ -47,10 +47,10 @@ def segment_stage(out: str | Path, config: Config | None = None,
         workers = min(workers, known)
     counts = {"segments": 0}
     empty: set[str] = set()
-    with atomic_write(run.file("segments.jsonl")) as fh, \
+    with run.jsonl_writer(SEGMENTS) as write, \
             parallel_map(workers, preload=["spacy"]) as map_:
         for name, count, lines in map_(functools.partial(_segment_lines, options), sources):
-            fh.write(lines)
+            write(lines)
             counts["segments"] += count
             if not count:
                 empty.add(name)
@@ -71,5 +71,5 @@ def _segment_lines(options: SegmentOptions, source: Source) -> tuple[str, int, s
     """One source's segments as the lines of segments.jsonl: serialized in the worker, so the
     writing process only copies text."""
     segments = segment(source, options=options)
-    lines = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in segments)
+    lines = "".join(json_line(s) for s in segments)
     return source.name, len(segments), lines

@@ -22,6 +22,7 @@ from pipeline.errors import CodebookError, RunFolderError
 from pipeline.records import Codebook, Segment, Source, Suggestion
 from pipeline.resources import REFERENCE_CODEBOOK
 from pipeline.runs import (
+    SEGMENTS,
     STALE_AFTER,
     RunFolder,
     SourceIndex,
@@ -29,7 +30,7 @@ from pipeline.runs import (
     sha256_file,
 )
 from pipeline.runs.codebook import resolve_codebook, write_codebook
-from pipeline.runs.suggestions import SuggestionWriter
+from pipeline.runs.suggestions import JSONL, SuggestionWriter
 from pipeline.stages.result import StageResult
 from pipeline.suggest import Scorer, load_head, suggestions, top_codes
 
@@ -76,7 +77,7 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     fp = fingerprint(segments_fp, codebook_to_yaml(book), head_fp, config["embed"],
                      config["suggest"], cached.fingerprint)
     done = manifest["stages"].get("suggest", {})
-    if not force and done.get("fingerprint") == fp and run.file("suggestions.jsonl").exists():
+    if not force and done.get("fingerprint") == fp and run.file(JSONL).exists():
         return StageResult("suggest", True, 0.0, {k: v for k, v in done.items()
                                                   if isinstance(v, int)})
     index = run.source_index(SOURCE_CACHE)
@@ -169,7 +170,7 @@ def _sources_of(chunk: Sequence[Segment], index: SourceIndex, run: RunFolder) ->
         if seg.source_id not in index:
             raise RunFolderError(
                 f"segment {seg.id} belongs to source {seg.source_id!r}, which sources.jsonl "
-                "does not have", path=run.file("segments.jsonl"),
+                "does not have", path=run.file(SEGMENTS),
                 hint=f"segments.jsonl is older than sources.jsonl; run `precode segment "
                      f"{run.path} --force`")
         needed[seg.source_id] = index.get(seg.source_id)
