@@ -9,8 +9,9 @@ without its newline, which only a crash of the machine inside that write could l
 cut off before the next append, so a crash loses at most the decision being written. A whole
 record that merely lacks its newline (an editor's doing) gets one instead.
 
-What the log means (`fold_decisions`): a `retract` cancels the same coder's latest earlier decision on the
-same segment and code; of what is left, the latest decision per (coder, segment, code) counts.
+What the log means (`fold_decisions`): a `retract` cancels the same coder's latest earlier
+decision on the same segment and code; of what is left, the latest decision per (coder,
+segment, code) counts.
 `accept` and `relabel` say "this segment has this code"; `reject` says it has not.
 
 A segment is *reviewed* by a coder when a decision of theirs on it still counts. Its codes

@@ -18,7 +18,6 @@ from pipeline.runs.decisions import LOG_NAME, DecisionLog
 from pipeline.runs.folder import SEGMENTS, RunFolder
 from pipeline.runs.suggestions import SuggestionLine, read_suggestions
 
-
 INCLUDE = ("suggestions", "decisions", "both")  # what an export may carry as codings
 
 
