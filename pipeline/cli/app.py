@@ -24,6 +24,7 @@ from pipeline.cli import (
     review,
     run,
     segment,
+    serve,
     suggest,
     train,
 )
@@ -68,6 +69,7 @@ app.command("segment")(segment.segment_command)
 app.command("suggest")(suggest.suggest_command)
 app.command("train")(train.train_command)
 app.command("review")(review.review_command)
+app.command("serve")(serve.serve_command)
 app.command("evaluate")(evaluate.evaluate_command)
 app.command("export")(export.export_command)
 app.command("import")(import_qdpx.import_command)

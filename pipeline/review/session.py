@@ -154,8 +154,15 @@ class ReviewSession:
             self.refitter.start(self.mine)  # resume with what this coder taught it before
 
     # -- reading the log ---------------------------------------------------------------------
-    def _read_log(self) -> None:
-        decisions = self.log.read(self.data.segments, self.data.codebook)
+    def reload(self, decisions: Sequence[Decision] | None = None) -> None:
+        """Take in decisions another process or browser tab appended since the log was read."""
+        self.mine, self.history, self.others = {}, [], {}
+        self._read_log(decisions)
+        self.queue = self._ordered([r for r in self.rows if r not in self.mine])
+
+    def _read_log(self, decisions: Sequence[Decision] | None = None) -> None:
+        if decisions is None:
+            decisions = self.log.read(self.data.segments, self.data.codebook)
         last: dict[int, int] = {}
         for index, d in enumerate(fold_decisions(decisions)):
             row = self.row_of[d.segment_id]
