@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="precode-serve-"))
     work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PRECODE_CACHE": str(work / "cache")}
+    env = {"PRECODE_CACHE": str(work / "cache"), **os.environ}  # a cache given outside wins
     run = work / "run"
     if not (run / "suggestions.jsonl").exists():
         started = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -209,13 +210,13 @@ def test_serve_cli_prints_the_address_and_warns_when_the_network_is_let_in(
     from pipeline.cli import app
     from pipeline.review.server.security import allowed_hosts
 
-    started: list[dict] = []
-    monkeypatch.setattr("pipeline.review.server.serve.uvicorn.run",
-                        lambda app, **kw: started.append(kw))
+    started: list[tuple[str, int]] = []
+    monkeypatch.setattr("pipeline.review.server.serve.uvicorn.Server.run",
+                        lambda self, sockets: started.append(sockets[0].getsockname()[:2]))
     result = CliRunner().invoke(app, ["serve", str(run.path), "--coder", "Ann", "--port", "8799"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8799/?token=" in result.output and "Warning" not in result.output
-    assert started == [{"host": "127.0.0.1", "port": 8799, "log_level": "warning"}]
+    assert started == [("127.0.0.1", 8799)]  # listening before the address was printed
     result = CliRunner().invoke(app, ["serve", str(run.path), "--host", "0.0.0.0"])
     assert result.exit_code == 0 and "Warning" in result.output
     assert "other machines on the network" in " ".join(result.output.split())
@@ -223,3 +224,10 @@ def test_serve_cli_prints_the_address_and_warns_when_the_network_is_let_in(
     assert "localhost:8765" in (allowed_hosts("127.0.0.1", 8765) or set())
     bad = CliRunner().invoke(app, ["serve", str(run.path), "--port", "0"])
     assert bad.exit_code == 2 and "--port 0 is not a port" in bad.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        busy = CliRunner().invoke(app, ["serve", str(run.path), "--coder", "A", "--port", port])
+    assert busy.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.output
+    assert "choose another --port" in " ".join(busy.output.split())

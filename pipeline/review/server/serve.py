@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -42,10 +43,28 @@ def serve_run(run: str | Path, *, coder: str | None = None, host: str = "127.0.0
     if host not in LOCAL:
         warn(f"--host {host} lets other machines on the network reach the review server; "
              "anyone with the address (it holds the token) can read the transcripts.")
+    listening = _listen(host, port)  # before the address is shown: it works once printed
     announce(url)
     if open_browser:
         webbrowser.open(url)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
     finally:
+        listening.close()
         state.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket, or a clear error when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror})",
+                          hint="another program (or another precode serve) uses it: choose "
+                               "another --port") from exc
+    sock.listen(128)
+    return sock
