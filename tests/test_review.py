@@ -449,3 +449,31 @@ def test_review_screen_shows_a_long_chinese_segment_whole(tmp_path: Path,
     out.print(segment_view(session, row))
     screen = "".join(out.export_text().split())
     assert segment.text in screen
+
+
+def test_review_undo_at_once_in_two_places_retracts_once(tmp_path: Path) -> None:
+    """Several processes (here: threads, each with its own file handle) undo the same segment
+    at the same moment: reading what stands and appending the retractions is one locked step,
+    so the undos happen one after another, each retracting what still stood, and the log
+    holds no retraction of something already retracted."""
+    import threading
+
+    path = tmp_path / "decisions.jsonl"
+    log = DecisionLog(path)
+    log.append([_d("s", "hope", "reject")])  # an earlier verdict, then the one to undo
+    log.append([_d("s", "hope", "accept"), _d("s", "peer", "reject")])
+    start = threading.Barrier(4)
+    done: list[list[Decision]] = []
+
+    def undo() -> None:
+        start.wait()
+        done.append(DecisionLog(path).retract("s", "A", "2024-05-01T10:00:00+08:00"))
+
+    workers = [threading.Thread(target=undo) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    retracts = [d for d in log.read() if d.verdict == "retract"]
+    assert sorted(len(r) for r in done) == [0, 0, 1, 2] and len(retracts) == 3
+    assert fold_decisions(log.read()) == []

@@ -282,13 +282,8 @@ class ReviewSession:
         if not self.history:
             return None
         row = self.history.pop()
-        segment_id = self.data.segments[row].id
-        standing = [d for d in fold_decisions(self.log.read())
-                    if d.coder == self.coder and d.segment_id == segment_id]
-        stamp = self.clock()
-        retractions = [Decision(segment_id, d.code_id, "retract", self.coder, stamp)
-                       for d in standing]
-        self.appended += self.log.append(retractions)
+        retractions = self.log.retract(self.data.segments[row].id, self.coder, self.clock())
+        self.appended += len(retractions)
         self.mine.pop(row, None)
         self.skipped.discard(row)
         if row in self.queue:

@@ -75,15 +75,21 @@ class DecisionLog:
             _check(decision)
         if not items:
             return 0
-        blob = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in items)
-        data = blob.encode("utf-8")
         with self._locked() as fd:
-            _cut_torn_tail(fd)
-            written = 0
-            while written < len(data):  # O_APPEND; a regular file takes it in one write
-                written += os.write(fd, data[written:])
-            os.fsync(fd)
+            _write(fd, items)
         return len(items)
+
+    def retract(self, segment_id: str, coder: str, timestamp: str) -> list[Decision]:
+        """Retract what `coder` still says about a segment: read and appended under one lock,
+        so two processes undoing the same segment at once retract it once."""
+        with self._locked() as fd:
+            standing = [d for d in fold_decisions(self.read())
+                        if d.coder == coder and d.segment_id == segment_id]
+            retractions = [Decision(segment_id, d.code_id, "retract", coder, timestamp)
+                           for d in standing]
+            if retractions:
+                _write(fd, retractions)
+        return retractions
 
     def read(self, segments: Sequence[Segment] | None = None,
              codebook: Codebook | None = None) -> list[Decision]:
@@ -117,6 +123,17 @@ class DecisionLog:
             _check(decision, self.path, number, known_segments, known_codes)
             out.append(decision)
         return out
+
+
+def _write(fd: int, items: Sequence[Decision]) -> None:
+    """One write of whole lines at the end of the log (held under its lock), then fsync."""
+    _cut_torn_tail(fd)
+    data = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in items)
+    blob = data.encode("utf-8")
+    written = 0
+    while written < len(blob):  # O_APPEND; a regular file takes it in one write
+        written += os.write(fd, blob[written:])
+    os.fsync(fd)
 
 
 def _check(decision: Decision, path: Path | None = None, line: int | None = None,
