@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,9 @@ def run(tmp_path: Path, fast_config: dict) -> RunFolder:
     return make_run(tmp_path / "run", fast_config)
 
 
-def _client(run: RunFolder, coder: str | None = "Ann", blind: bool = True) -> TestClient:
-    state = ReviewServerState(load_review(run.path), blind=blind)
+def _client(run: RunFolder, coder: str | None = "Ann", blind: bool = True,
+            retrain_every: int = 0) -> TestClient:
+    state = ReviewServerState(load_review(run.path), blind=blind, retrain_every=retrain_every)
     client = TestClient(create_app(state, TOKEN, HOSTS, coder))
     client.headers["Authorization"] = f"token {TOKEN}"
     return client
@@ -231,3 +233,22 @@ def test_serve_cli_prints_the_address_and_warns_when_the_network_is_let_in(
         busy = CliRunner().invoke(app, ["serve", str(run.path), "--coder", "A", "--port", port])
     assert busy.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.output
     assert "choose another --port" in " ".join(busy.output.split())
+
+
+def test_serve_api_refits_in_the_background_and_rescores_what_is_left(run: RunFolder) -> None:
+    client = _client(run, retrain_every=2)
+    before = {s["id"]: s["suggestions"] for s in client.get("/api/segments").json()["segments"]}
+    truth = {segment_ids()[key]: codes for key, codes in
+             [(("s1", 0), ["hope"]), (("s1", 1), ["peer"])]}
+    for seg, codes in truth.items():
+        client.post("/api/decisions", json={"segment_id": seg, "verdict": "correct",
+                                            "codes": codes})
+    for _ in range(100):  # the refit runs in a thread; the next request takes it in
+        method = client.get("/api/session").json()["method"]
+        if "refit on 2 decisions" in method:
+            break
+        time.sleep(0.05)
+    assert "refit on 2 decisions" in method
+    after = {s["id"]: s["suggestions"] for s in client.get("/api/segments").json()["segments"]}
+    left = [s for s in after if s not in truth]
+    assert any([x["score"] for x in after[s]] != [x["score"] for x in before[s]] for s in left)

@@ -103,6 +103,9 @@ def test_serve_review_in_a_real_browser(tmp_path: Path, fast_config: dict) -> No
             expect(page.locator(".segment.selected")).to_have_attribute(
                 "data-segment-id", third["id"])
             expect(page.locator("#decision")).to_contain_text("Not reviewed yet")
+            # Acceptance per code: the first segment's suggestion was confirmed.
+            expect(page.locator(f'#acceptance tr[data-code-id="{first["codes"][0]}"]')
+                   ).to_contain_text("1 / 1")
             expect(page.locator("#status")).not_to_have_attribute("data-kind", "error")
             page.screenshot(path=str(tmp_path / "serve.png"), full_page=True)
             shutil.copyfile(tmp_path / "serve.png", SHOT)

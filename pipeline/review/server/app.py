@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from pipeline.errors import PrecodeError
 from pipeline.review.server.security import COOKIE, Guard
-from pipeline.review.server.state import ReviewServerState, Verdict
+from pipeline.review.server.state import ORDERS, ReviewServerState, Verdict
 
 CODER_COOKIE = "precode_coder"
 # The only files the server ever sends: fixed names, read from the package, never a path
@@ -67,10 +67,11 @@ def create_app(state: ReviewServerState, token: str, hosts: set[str] | None,
             return response
         signed_in = coder or request.cookies.get(CODER_COOKIE) or None
         data = state.data
+        # A coder's scores change with each background refit: the method says so.
+        method = state.session(signed_in).method if signed_in else data.scored.method
         return JSONResponse({"coder": signed_in, "run": data.run.path.resolve().name,
                              "blind": state.blind, "threshold": data.threshold,
-                             "method": data.scored.method, "orders": ["uncertain", "document",
-                                                                      "code"],
+                             "method": method, "orders": list(ORDERS),
                              "retrain_every": state.retrain_every})
 
     async def codebook(request: Request) -> Response:

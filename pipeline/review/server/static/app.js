@@ -211,6 +211,20 @@ async function refreshProgress() {
   const kappa = $('kappa');
   kappa.textContent = typeof p.kappa === 'number' ? `κ ${p.kappa.toFixed(2)}` : 'κ —';
   kappa.title = p.kappa_note || "Cohen's kappa of your decisions against the suggestions";
+  renderAcceptance(p.per_code || []);
+}
+
+/** The acceptance rate per code: how often a suggested code was confirmed in review. */
+function renderAcceptance(rows) {
+  const body = $('acceptance').tBodies[0];
+  body.replaceChildren(...rows.map((row) => {
+    const tr = el('tr');
+    tr.dataset.codeId = row.code;
+    const rate = typeof row.rate === 'number' ? `${Math.round(row.rate * 100)}%` : '—';
+    tr.append(el('td', 'code-name', codeName(row.code)),
+      el('td', 'num', `${row.accepted} / ${row.suggested}`), el('td', 'num', rate));
+    return tr;
+  }));
 }
 
 /** After a decision or undo: the progress and the sidebar's counts, in the background. */
