@@ -52,8 +52,24 @@ class Record:
 
 
 @dataclass(frozen=True)
+class TurnPart(Record):
+    """One piece of a turn the transcript wrote in several (a repeated label, caption cues)."""
+
+    start: int
+    end: int
+    time_start: float | None = None
+    time_end: float | None = None
+
+
+@dataclass(frozen=True)
 class Turn(Record):
-    """One speaker's stretch of talk; `start:end` spans the utterance (without the label)."""
+    """One speaker's stretch of talk; `start:end` spans the utterance (without the label).
+
+    Consecutive turns of one named speaker are one turn, in every format (the rule of
+    `pipeline.ingest.speakers.merge_same_speaker`): `parts` then keeps where each piece lies
+    and its time, and `start:end` runs from the first piece to the last, so it may hold a
+    repeated label between pieces. `runs(text)` gives the turn's text without those labels.
+    """
 
     speaker: str
     role: str
@@ -61,6 +77,28 @@ class Turn(Record):
     end: int
     time_start: float | None = None  # seconds, from VTT/SRT cues or transcript timestamps
     time_end: float | None = None
+    parts: tuple[TurnPart, ...] = ()  # empty: the turn is one piece, start:end
+
+    _nested: ClassVar[dict[str, type[Record]]] = {"parts": TurnPart}
+
+    def pieces(self) -> tuple[TurnPart, ...]:
+        return self.parts or (TurnPart(self.start, self.end, self.time_start, self.time_end),)
+
+    def runs(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of the turn's continuous stretches of `text`: pieces with only
+        whitespace between them (caption cues) are one stretch; a label between them
+        (`Nurse K:` written again) separates two. A sentence never crosses a stretch."""
+        runs: list[tuple[int, int]] = []
+        for part in self.pieces():
+            if runs and not text[runs[-1][1]:part.start].strip():
+                runs[-1] = (runs[-1][0], part.end)
+            else:
+                runs.append((part.start, part.end))
+        return runs
+
+    def text_of(self, text: str) -> str:
+        """The turn's words in `text`, its stretches joined by a line break (no labels)."""
+        return "\n".join(text[s:e] for s, e in self.runs(text))
 
 
 @dataclass(frozen=True)

@@ -148,21 +148,24 @@ def _segments(source: Source, options: SegmentOptions) -> Iterator[Segment]:
     text = source.text
     coded = [(i, t) for i, t in enumerate(source.turns)
              if t.role != "interviewer" or options.include_interviewer]
-    split = sentence_spans_many([text[t.start:t.end] for _, t in coded], source.language) \
-        if options.unit != "turn" else [[] for _ in coded]
-    for (index, turn), local in zip(coded, split, strict=True):
+    # A turn's continuous stretches (a label written again separates two): no segment, and no
+    # sentence, crosses from one to the next.
+    runs = [(index, turn, run) for index, turn in coded for run in turn.runs(text)]
+    split = sentence_spans_many([text[a:b] for _, _, (a, b) in runs], source.language) \
+        if options.unit != "turn" else [[] for _ in runs]
+    seen: set[tuple[int, int]] = set()
+    for (index, turn, (run_start, run_end)), local in zip(runs, split, strict=True):
         if options.unit == "turn":
-            spans = [_trim(text, turn.start, turn.end)]
+            spans = [_trim(text, run_start, run_end)]
             if options.fragment_policy != "keep" and _is_fragment(text[slice(*spans[0])], options):
                 spans = []
         else:
-            sentences = [(turn.start + s, turn.start + e) for s, e in local]
+            sentences = [(run_start + s, run_start + e) for s, e in local]
             spans = _handle_fragments(sentences, text, options)
             if options.unit == "window" and options.window > 0:
                 w = options.window
                 spans = [(spans[max(0, i - w)][0], spans[min(len(spans) - 1, i + w)][1])
                          for i in range(len(spans))]
-        seen: set[tuple[int, int]] = set()
         for start, end in spans:
             if end <= start or (start, end) in seen:
                 continue

@@ -75,6 +75,9 @@ EXPECTED_SPEAKERS = {
     "p12_occupational_therapist_workshop_zh.docx": {"訪談者": "interviewer",
                                                     "職能治療師Y": "participant"},
     "p13_case_manager_community_zh.txt": {"訪談者": "interviewer", "個管師P": "participant"},
+    "p14_psychologist_psychiatric_hospital.pdf": {"Interviewer": "interviewer",
+                                                  "Psychologist M": "participant"},
+    "p15_psychologist_halfway_house_zh.odt": {"訪談者": "interviewer", "心理師H": "participant"},
 }
 
 
@@ -182,7 +185,8 @@ def _assert_clean_error(result, *needles: str) -> None:  # type: ignore[no-untyp
 BAD_INPUTS = {
     "empty.txt": (b"", "empty"),
     "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    "notes.pdf": (b"%PDF-1.4", "unsupported file type"),
+    "notes.pdf": (b"%PDF-1.4", "damaged or incomplete"),
+    "notes.pages": (b"PK\x03\x04", "unsupported file type"),
     "broken.vtt": (b"WEBVTT\n\n00:00:01.000 --> nonsense\nhello\n", "malformed cue timing"),
     "broken.srt": (b"1\n00:00:01,000 -> 00:00:02,000\nhi\n", "malformed cue timing"),
     "broken.docx": (b"PK\x03\x04 not really a zip", "not a readable Word document"),
@@ -308,13 +312,13 @@ def test_cli_reingest_removes_stale_outputs_but_keeps_decisions(tmp_path: Path,
 def test_cli_warns_about_skipped_files_and_missing_speaker_labels(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "notes.pdf").write_bytes(b"%PDF")
+    (corpus / "notes.pages").write_bytes(b"PK\x03\x04")
     (corpus / "t.txt").write_text("\n".join(
         f"INTERVIEWER - question {i}?\nRESPONDENT - answer number {i} is long enough."
         for i in range(5)) + "\n")
     result = runner.invoke(app, ["ingest", str(corpus), "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
-    assert "1 file(s) skipped" in result.output and "notes.pdf" in result.output
+    assert "1 file(s) skipped" in result.output and "notes.pages" in result.output
     assert "t.txt: no speaker labels recognised" in result.output
 
 

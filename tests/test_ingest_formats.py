@@ -284,7 +284,7 @@ def test_captions_zoom_accented_speaker(tmp_path: Path) -> None:
 
 # --- paths, formats and folders -------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["notes.pdf", "transcript", "audio.mp3"])
+@pytest.mark.parametrize("name", ["notes.pages", "transcript", "audio.mp3"])
 def test_ingest_unsupported_extension(tmp_path: Path, name: str) -> None:
     path = _write(tmp_path, name, b"%PDF-1.4 whatever")
     with pytest.raises(UnsupportedFormatError) as info:
@@ -318,7 +318,7 @@ def _corpus(root: Path) -> None:
     _write(root, "LICENSE.txt", "MIT\n")
     _write(root, ".hidden.txt", "Hidden: x\n")
     _write(root, ".git/x.txt", "Git: x\n")
-    _write(root, "notes.pdf", b"%PDF")
+    _write(root, "notes.pages", b"%PDF")
 
 
 def test_ingest_find_files_sorted_relative_and_skipping(tmp_path: Path) -> None:
@@ -353,7 +353,7 @@ def test_ingest_duplicate_names_are_rejected(tmp_path: Path) -> None:
     assert "one.txt" in str(info.value)
 
 
-@pytest.mark.parametrize("files", [{}, {"README.md": "x", ".hidden.txt": "y", "a.pdf": "z"}],
+@pytest.mark.parametrize("files", [{}, {"README.md": "x", ".hidden.txt": "y", "a.pages": "z"}],
                          ids=["empty", "only-skipped"])
 def test_ingest_folder_without_transcripts_is_empty_input(tmp_path: Path,
                                                           files: dict[str, str]) -> None:

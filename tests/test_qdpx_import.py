@@ -167,7 +167,8 @@ def test_qdpx_import_maps_offsets_counted_on_crlf_text(tmp_path: Path, where: st
     assert source.text == CRLF_RAW.replace("\r\n", "\n")
     assert [_text(found.sources, c) for c in found.codings] == ["Recovery is living well.",
                                                                 "Peers help me."]
-    assert [t.speaker for t in source.turns] == ["Interviewer", "Nurse K", "Nurse K"]
+    assert [(t.speaker, len(t.pieces())) for t in source.turns] == [("Interviewer", 1),
+                                                                    ("Nurse K", 2)]
 
 
 def test_qdpx_import_offsets_through_normalization() -> None:

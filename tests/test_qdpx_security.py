@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.errors import PrecodeError, UnsupportedFormatError
+from pipeline.ingest.archive import Limits, SafeArchive
 from pipeline.qdpx import read_qdpx
-from pipeline.qdpx.safezip import Limits, SafeArchive
 from pipeline.stages import import_qdpx
 from tests.test_qdpx_support import project, write_zip
 

@@ -113,7 +113,7 @@ def test_report_sample_has_every_section_and_figure(reported: Path) -> None:
     text = " ".join(" ".join(page.text).split())
     reviewed = len({json.loads(line)["segment_id"] for line in
                     (reported / "decisions.jsonl").read_text().splitlines()})
-    for expected in (f"{reviewed} of 1917 segments reviewed", "Themes and codes", "profession",
+    for expected in (f"{reviewed} of 2193 segments reviewed", "Themes and codes", "profession",
                      "nurse (n=3)", "3 of ",
                      "Within segments", "Within speaker turns", "Human baseline",
                      "coder A vs coder B", "Krippendorff's alpha", "Threshold curve",

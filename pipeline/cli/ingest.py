@@ -35,7 +35,7 @@ def ingest_command(
     jobs: JobsOption = 1,
     quiet: QuietOption = False,
 ) -> None:
-    """Read transcripts (.txt .md .docx .vtt .srt) into RUN/sources.jsonl.
+    """Read transcripts (.txt .md .docx .odt .rtf .pdf .vtt .srt) into RUN/sources.jsonl.
 
     Speakers, roles and turn offsets are detected; every offset indexes the normalized text
     (UTF-8, \\n newlines, NFC) stored in sources.jsonl.

@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.errors import MalformedTranscriptError
 from pipeline.ingest.speakers import match_label, parse_timestamp, role_for
-from pipeline.records import Turn
+from pipeline.records import Turn, TurnPart
 
 _TIME_VTT = r"(?:\d{1,2}:)?\d{2}:\d{2}\.\d{3}"
 _TIME_SRT = r"\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}"
@@ -91,24 +91,31 @@ def _cue(caption: Any) -> _Cue:
 
 
 def _render(cues: list[_Cue], interviewer_names: Sequence[str]) -> tuple[str, list[Turn]]:
-    # A cue without a speaker continues the previous speaker's turn.
-    merged: list[_Cue] = []
+    # Consecutive cues of one speaker are one turn (a cue without a speaker continues the
+    # previous speaker's); each cue stays a part of it, with its own times.
+    groups: list[tuple[str | None, list[_Cue]]] = []
     for cue in cues:
-        speaker = cue.speaker or (merged[-1].speaker if merged else None)
-        if merged and merged[-1].speaker == speaker:
-            merged[-1].text += " " + cue.text
-            merged[-1].end = cue.end
+        speaker = cue.speaker or (groups[-1][0] if groups else None)
+        if groups and groups[-1][0] == speaker:
+            groups[-1][1].append(cue)
         else:
-            merged.append(_Cue(speaker, cue.text, cue.start, cue.end))
+            groups.append((speaker, [cue]))
     parts: list[str] = []
     turns: list[Turn] = []
     pos = 0
-    for cue in merged:
-        speaker = cue.speaker or "unknown"
-        prefix = f"{speaker}: " if cue.speaker else ""
+    for speaker_name, group in groups:
+        speaker = speaker_name or "unknown"
+        prefix = f"{speaker}: " if speaker_name else ""
         start = pos + len(prefix)
-        parts.append(prefix + cue.text)
+        body = " ".join(c.text for c in group)
+        pieces: list[TurnPart] = []
+        offset = start
+        for c in group:
+            pieces.append(TurnPart(offset, offset + len(c.text), c.start, c.end))
+            offset += len(c.text) + 1
+        parts.append(prefix + body)
         turns.append(Turn(speaker, role_for(speaker, interviewer_names), start,
-                          start + len(cue.text), cue.start, cue.end))
-        pos += len(prefix) + len(cue.text) + 2
+                          start + len(body), group[0].start, group[-1].end,
+                          parts=tuple(pieces) if len(pieces) > 1 else ()))
+        pos += len(prefix) + len(body) + 2
     return "\n\n".join(parts), turns

@@ -16,12 +16,18 @@ from pipeline.errors import EmptyInputError, InputNotFoundError, UnsupportedForm
 from pipeline.ingest.captions import read_captions
 from pipeline.ingest.docx import read_docx
 from pipeline.ingest.encoding import decode
+from pipeline.ingest.odt import read_odt
+from pipeline.ingest.pdf import read_pdf
+from pipeline.ingest.rtf import read_rtf
 from pipeline.ingest.speakers import DEFAULT_INTERVIEWER_NAMES
 from pipeline.ingest.text import turns_from_text
 from pipeline.language import detect_language
 from pipeline.records import Source
 
-SUPPORTED = (".txt", ".md", ".docx", ".vtt", ".srt")
+SUPPORTED = (".txt", ".md", ".docx", ".odt", ".rtf", ".pdf", ".vtt", ".srt")
+# Formats read from their bytes by a reader of their own: (path, bytes, interviewer names) ->
+# (normalized text, turns). The others are decoded text (see `decode`).
+BINARY_READERS = {".docx": read_docx, ".odt": read_odt, ".rtf": read_rtf, ".pdf": read_pdf}
 _NOT_TRANSCRIPTS = re.compile(r"^(readme|license|licence|changelog|notice)(\.|$)", re.I)
 
 
@@ -51,11 +57,11 @@ def read(path: str | Path, options: IngestOptions | None = None, *,
         )
     data = path.read_bytes()
     metadata: dict[str, object] = {"file": path.name, "format": suffix.lstrip(".")}
-    if suffix == ".docx":
+    if suffix in BINARY_READERS:
         if not data:
             raise EmptyInputError("the file is empty", path=path,
                                   hint="check that the export finished, or remove the file")
-        text, turns = read_docx(path, options.interviewer_names)
+        text, turns = BINARY_READERS[suffix](path, data, options.interviewer_names)
     else:
         raw, encoding = decode(data, path, options.encoding)
         metadata["encoding"] = encoding

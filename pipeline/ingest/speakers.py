@@ -199,7 +199,27 @@ def find_turns(text: str, lines: Sequence[Line], interviewer_names: Sequence[str
             current = _Open("unknown", line.start, line.start, None)
         _extend(current, line, 0)
     close()
-    return [_strip(text, t) for t in turns if text[t.start:t.end].strip()]
+    return merge_same_speaker([_strip(text, t) for t in turns if text[t.start:t.end].strip()])
+
+
+def merge_same_speaker(turns: Sequence[Turn]) -> list[Turn]:
+    """One rule for every format: consecutive turns of one named speaker are one turn.
+
+    A transcript may write a speaker's label again for each paragraph or each timestamp
+    (`[00:00:09] Psychiatrist A: ...` then `(00:00:20) Psychiatrist A: ...`), as caption files
+    split a speaker's talk into cues; either way it is one turn of talk. The merged turn keeps
+    each piece's span and time in `parts`. Unlabelled paragraphs (speaker `unknown`) stay apart:
+    nothing says they are one person's.
+    """
+    out: list[Turn] = []
+    for turn in turns:
+        prev = out[-1] if out else None
+        if prev is None or turn.speaker != prev.speaker or turn.speaker == "unknown":
+            out.append(turn)
+            continue
+        out[-1] = Turn(prev.speaker, prev.role, prev.start, turn.end, prev.time_start,
+                       turn.time_end, parts=prev.pieces() + turn.pieces())
+    return out
 
 
 def _extend(current: _Open, line: Line, body: int) -> None:

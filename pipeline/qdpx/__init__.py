@@ -5,7 +5,7 @@
   it a run folder).
 - `read_qdc` / `write_qdc`: codebooks in QDA-XML.
 
-Foreign archives are read with `safezip.SafeArchive` and XML with defusedxml.
+Foreign archives are read with `pipeline.ingest.archive.SafeArchive` and XML with defusedxml.
 """
 
 from pipeline.qdpx.export import SUGGESTIONS_USER, export_qdpx

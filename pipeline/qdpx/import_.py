@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
@@ -33,13 +32,13 @@ from pipeline.errors import (
     InputNotFoundError,
     UnsupportedFormatError,
 )
+from pipeline.ingest.archive import DEFAULT_LIMITS, Limits, SafeArchive
 from pipeline.ingest.docx import read_docx
 from pipeline.ingest.encoding import decode_raw, normalize_with_offsets
 from pipeline.ingest.text import turns_from_text
 from pipeline.language import detect_language
 from pipeline.qdpx.qdaxml import kid, kid_text, kids, kids_in, norm_guid, parse
 from pipeline.qdpx.qdc import codebook_from_codes, read_codebook_description, read_qdc
-from pipeline.qdpx.safezip import DEFAULT_LIMITS, Limits, SafeArchive
 from pipeline.records import Codebook, Coding, Source, Turn
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -119,14 +118,11 @@ class _Reader:
             return None
         label = self.label(member)
         SafeArchive(data, label=label, limits=self.archive.limits).close()  # bomb checks
-        with tempfile.TemporaryDirectory(prefix="precode-docx-") as tmp:
-            target = Path(tmp) / "source.docx"
-            target.write_bytes(data)
-            try:
-                return read_docx(target, self.options.interviewer_names)
-            except Exception:  # a broken or hostile .docx: python-docx and lxml raise anything
-                self.problems["rich-text (.docx) file(s) cannot be read"] += 1
-                return None
+        try:
+            return read_docx(Path(label), data, self.options.interviewer_names)
+        except Exception:  # a broken or hostile .docx: python-docx and lxml raise anything
+            self.problems["rich-text (.docx) file(s) cannot be read"] += 1
+            return None
 
 
 def read_qdpx(path: str | Path, options: ingest.IngestOptions | None = None,

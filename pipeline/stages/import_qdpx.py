@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pipeline.config import Config, load_config
 from pipeline.errors import RunFolderError
+from pipeline.ingest.archive import DEFAULT_LIMITS, Limits
 from pipeline.qdpx.import_ import read_qdpx
-from pipeline.qdpx.safezip import DEFAULT_LIMITS, Limits
 from pipeline.runs import SOURCES, RunFolder, fingerprint, sha256_file
 from pipeline.runs.codebook import write_codebook
 from pipeline.runs.codings import write_codings

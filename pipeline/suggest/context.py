@@ -35,14 +35,14 @@ def context_texts(segments: Sequence[Segment], sources: Sequence[Source],
         source = by_id[seg.source_id]
         turn = source.turns[seg.turn_index]
         if mode == "turn":
-            turns.append(source.text[turn.start:turn.end])
+            turns.append(turn.text_of(source.text))
         else:
             turns.append("")
         question = ""
         for k in range(seg.turn_index - 1, -1, -1):
             prev = source.turns[k]
             if prev.role == "interviewer":
-                question = source.text[prev.start:prev.end]
+                question = prev.text_of(source.text)
                 break
             if k < seg.turn_index - 3:
                 break
