@@ -38,7 +38,7 @@ from pipeline.discover import Discovery, discover  # noqa: E402
 from pipeline.embed import make_embedder  # noqa: E402
 from pipeline.gold import read_gold_csv  # noqa: E402
 from pipeline.records import Codebook  # noqa: E402
-from pipeline.runs import RunFolder  # noqa: E402
+from pipeline.run_folder import RunFolder  # noqa: E402
 from pipeline.stages import ingest_stage, segment_stage, suggest_stage  # noqa: E402
 
 SAMPLE = ROOT / "data" / "sample"

@@ -32,7 +32,7 @@ from pipeline.metrics import (  # noqa: E402
     thresholded,
     topk_accuracy,
 )
-from pipeline.runs import RunFolder  # noqa: E402
+from pipeline.run_folder import RunFolder  # noqa: E402
 from pipeline.stages import ingest_stage, segment_stage  # noqa: E402
 from pipeline.suggest import SavedHead, score_segments  # noqa: E402
 from pipeline.train import train  # noqa: E402

@@ -121,7 +121,7 @@ def compare_backends(run: Path, count: int, cache: Path, model_name: str,
 
     from pipeline.config import load_config
     from pipeline.embed import make_embedder
-    from pipeline.runs import RunFolder
+    from pipeline.run_folder import RunFolder
 
     folder = RunFolder(run)
     texts, turns = [], set()

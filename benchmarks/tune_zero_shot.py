@@ -42,7 +42,7 @@ from pipeline.metrics import (  # noqa: E402
     topk_accuracy,
 )
 from pipeline.records import Codebook  # noqa: E402
-from pipeline.runs import RunFolder  # noqa: E402
+from pipeline.run_folder import RunFolder  # noqa: E402
 from pipeline.stages import ingest_stage, segment_stage  # noqa: E402
 from pipeline.suggest.context import context_texts  # noqa: E402
 from pipeline.suggest.prototype import PrototypeSuggester, calibrate  # noqa: E402

@@ -8,8 +8,8 @@ from pathlib import Path
 from pipeline.errors import UnsupportedFormatError
 from pipeline.qdpx.export import export_qdpx, origin
 from pipeline.qdpx.qdc import write_qdc
-from pipeline.runs import atomic_write
-from pipeline.runs.view import INCLUDE, ExportResult, load_run
+from pipeline.run_folder import atomic_write
+from pipeline.run_folder.view import INCLUDE, ExportResult, load_run
 from pipeline.spreadsheet import export_sheet
 
 FORMATS = ("qdpx", "qdc", "csv", "xlsx")

@@ -45,10 +45,10 @@ from pipeline.errors import (
     UnsupportedFormatError,
 )
 from pipeline.records import Codebook
-from pipeline.runs import atomic_write
-from pipeline.runs.decisions import confirmed
-from pipeline.runs.suggestions import FORMULA_START, SuggestionLine, safe_cell
-from pipeline.runs.view import ExportResult, RunView, load_run
+from pipeline.run_folder import atomic_write
+from pipeline.run_folder.decisions import confirmed
+from pipeline.run_folder.suggestions import FORMULA_START, SuggestionLine, safe_cell
+from pipeline.run_folder.view import ExportResult, RunView, load_run
 
 COLUMNS = ("segment_id", "source", "start", "end", "speaker", "role", "text", "codes",
            "code_names", "scores", "top_score", "confirmed", "accept", "reject", "relabel",

@@ -7,7 +7,7 @@ Coded segments come from gold files, from review decisions, or both:
   rule of `pipeline.align`.
 - Review decisions (`RUN/decisions.jsonl`): every segment a reviewer decided on, labelled with
   the codes they confirmed (accept or relabel); the other codes count as absent
-  (`pipeline.runs.decisions`). Segments nobody reviewed are left out: they are unknown, not
+  (`pipeline.run_folder.decisions`). Segments nobody reviewed are left out: they are unknown, not
   code-free. Each reviewer's view of a segment is one training row.
 
 Codebook examples are always added as positives, so a code nobody has used yet still has a
@@ -29,9 +29,9 @@ from pipeline.embed import make_embedder
 from pipeline.errors import ConfigError, GoldCodingError, InputNotFoundError, RunFolderError
 from pipeline.gold import read_gold
 from pipeline.records import Codebook, Coding, Decision, Segment
-from pipeline.runs import RunFolder
-from pipeline.runs.codebook import resolve_codebook
-from pipeline.runs.decisions import DecisionLog, reviewed_codes
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.codebook import resolve_codebook
+from pipeline.run_folder.decisions import DecisionLog, reviewed_codes
 from pipeline.suggest import TrainedHead, segment_vectors
 from pipeline.suggest.head import head_info
 from pipeline.suggest.training import (

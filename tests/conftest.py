@@ -60,7 +60,7 @@ def write_run(path: Path, config: dict, sources: Sequence, segments: Sequence, c
     """A run folder from hand-made sources and segments, as ingest and segment would leave it;
     with `suggest`, the suggest stage then runs for real (use a TF-IDF config)."""
     from pipeline.codebook import codebook_to_yaml
-    from pipeline.runs import RunFolder
+    from pipeline.run_folder import RunFolder
     from pipeline.stages import suggest_stage
 
     run = RunFolder(path)

@@ -19,8 +19,8 @@ from pipeline.discover.keywords import class_keywords
 from pipeline.errors import ConfigError, RunFolderError
 from pipeline.language import word_count
 from pipeline.records import Decision, Segment
-from pipeline.runs.codes import run_codes
-from pipeline.runs.suggestions import SuggestionLine
+from pipeline.run_folder.codes import run_codes
+from pipeline.run_folder.suggestions import SuggestionLine
 from pipeline.stages import run_pipeline
 
 runner = CliRunner()
@@ -229,7 +229,7 @@ def test_discover_takes_segments_whose_codes_were_all_rejected(sample_run: Path,
                                                                tmp_path: Path) -> None:
     import shutil
 
-    from pipeline.runs import RunFolder
+    from pipeline.run_folder import RunFolder
 
     run = tmp_path / "run"
     shutil.copytree(sample_run, run)

@@ -32,7 +32,7 @@ from pipeline.evaluate import evaluate, parse_thresholds
 from pipeline.evaluate.figures import binary_units, confusion
 from pipeline.metrics import macro_f1, micro_f1, per_code_scores, theme_accuracy, topk_accuracy
 from pipeline.records import Code, Codebook, Decision, Segment, Source, Theme, Turn
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from pipeline.unitizing import disagreements_1995
 from tests.conftest import write_run
 

@@ -14,7 +14,7 @@ from pipeline.codebook import load_codebook
 from pipeline.config import REFERENCE_CODEBOOK
 from pipeline.qdpx.export import SUGGESTIONS_USER
 from pipeline.records import Coding, Decision
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from pipeline.stages import ingest_stage, segment_stage
 from tests.conftest import SAMPLE
 from tests.test_qdpx_support import REFI, full_run, jsonl

@@ -12,7 +12,7 @@ from pipeline.errors import RunFolderError, UnsupportedFormatError
 from pipeline.qdpx import read_qdpx
 from pipeline.qdpx.import_ import normalize_with_offsets, read_codebook_file
 from pipeline.records import Coding, Source
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from pipeline.stages import import_qdpx
 from tests.test_qdpx_support import SAMPLES, jsonl, needs_samples, project, write_zip
 

@@ -16,7 +16,7 @@ from pipeline.codebook import codebook_to_yaml, load_codebook, parse_codebook
 from pipeline.export import export_run
 from pipeline.qdpx.export import SUGGESTIONS_USER
 from pipeline.records import Code, Codebook, Coding, Source, Theme
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from pipeline.stages import import_qdpx
 from tests.test_qdpx_support import REFI, jsonl, make_run, suggestion
 

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.codebook import codebook_to_yaml
 from pipeline.records import Code, Codebook, Coding, Decision, Source, Theme
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from tests.conftest import SHARED
 
 # The REFI-QDA schemas are in the repository (see tests/data/refi-qda/README.md); the sample

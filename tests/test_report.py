@@ -17,8 +17,8 @@ from pipeline.evaluate import evaluate
 from pipeline.records import Decision, Segment, Source, Turn
 from pipeline.report import report_settings, write_report
 from pipeline.report.build import build_report
-from pipeline.runs import RunFolder
-from pipeline.runs.view import load_run
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.view import load_run
 from tests.conftest import SAMPLE
 from tests.test_discover import discovered_sample_run
 

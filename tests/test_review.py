@@ -16,8 +16,8 @@ from pipeline.records import Decision, Segment
 from pipeline.review import DecisionLog, ReviewFilter, ReviewSession, import_sheet, load_review
 from pipeline.review.order import order_rows, uncertainty
 from pipeline.review.trainer import Refitter, blend_weight
-from pipeline.runs import RunFolder
-from pipeline.runs.decisions import fold_decisions, reviewed_codes
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.decisions import fold_decisions, reviewed_codes
 from pipeline.spreadsheet import export_sheet
 from pipeline.suggest import SavedHead
 from pipeline.suggest.training import Examples

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.evaluate import evaluate
 from pipeline.review import DecisionLog
-from pipeline.runs import RunFolder
-from pipeline.runs.decisions import fold_decisions, reviewed_codes
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.decisions import fold_decisions, reviewed_codes
 from tests.test_review_support import TRUTH, fill_sheet, make_run, segment_ids
 
 runner = CliRunner()

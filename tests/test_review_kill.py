@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.review import DecisionLog
-from pipeline.runs.decisions import reviewed_codes
+from pipeline.run_folder.decisions import reviewed_codes
 from tests.conftest import ROOT
 from tests.test_review_support import make_run
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.records import Code, Codebook, Segment, Source, Theme, Turn
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from tests.conftest import write_run
 
 CODEBOOK = Codebook("tiny", "1", (

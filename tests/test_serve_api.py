@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 
 from pipeline.review.server import ReviewServerState, create_app
 from pipeline.review.session import load_review
-from pipeline.runs import RunFolder
-from pipeline.runs.decisions import DecisionLog, fold_decisions
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.decisions import DecisionLog, fold_decisions
 from tests.test_review_support import make_run, segment_ids
 
 TOKEN = "t0ken"

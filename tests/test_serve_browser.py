@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pipeline.runs.decisions import DecisionLog, fold_decisions
+from pipeline.run_folder.decisions import DecisionLog, fold_decisions
 from tests.test_review_support import make_run
 from tests.test_serve_support import serving
 

@@ -17,8 +17,8 @@ import pytest
 
 from pipeline.records import Decision
 from pipeline.review.session import ReviewSession, load_review
-from pipeline.runs import RunFolder
-from pipeline.runs.decisions import DecisionLog, reviewed_codes
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.decisions import DecisionLog, reviewed_codes
 from tests.test_review_support import Transcript, make_run
 from tests.test_serve_support import serving
 

@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import CodebookError, RunFolderError
 from pipeline.export import export_run
 from pipeline.records import Segment
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from pipeline.spreadsheet import COLUMNS, read_sheet
 from tests.test_qdpx_support import CODEBOOK, full_run, make_run, sources, span
 

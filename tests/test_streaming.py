@@ -26,8 +26,8 @@ from pipeline.embed import CachedEmbedder
 from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.errors import RunFolderError
 from pipeline.records import Segment, Source
-from pipeline.runs import RunFolder
-from pipeline.runs.suggestions import SuggestionWriter
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.suggestions import SuggestionWriter
 from pipeline.stages import ingest_stage, segment_stage, suggest_stage
 from pipeline.suggest import Scorer, suggestions, top_codes
 from tests.conftest import SAMPLE

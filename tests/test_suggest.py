@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.errors import ModelError
 from pipeline.records import Code, Codebook, Segment, Source, Theme, Turn
-from pipeline.runs.suggestions import suggestion_row
+from pipeline.run_folder.suggestions import suggestion_row
 from pipeline.suggest import PrototypeSuggester, SavedHead, TrainedHead, score_segments
 from pipeline.suggest.output import Scored, suggestions
 from pipeline.suggest.prototype import calibrate

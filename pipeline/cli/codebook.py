@@ -13,7 +13,7 @@ from pipeline.codebook import codebook_to_yaml, load_codebook
 from pipeline.qdpx.export import origin
 from pipeline.qdpx.import_ import read_codebook_file
 from pipeline.qdpx.qdc import write_qdc
-from pipeline.runs import atomic_write
+from pipeline.run_folder import atomic_write
 
 app = typer.Typer(help="Validate and show codebooks.", no_args_is_help=True,
                   rich_markup_mode=None)

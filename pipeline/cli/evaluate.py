@@ -16,10 +16,10 @@ from pipeline.align import DEFAULT_MIN_SHARE
 from pipeline.cli.console import stdout
 from pipeline.cli.options import QuietOption
 from pipeline.evaluate import evaluate, parse_thresholds
-from pipeline.runs.evaluation import UNDEFINED, EvaluationResult
-from pipeline.runs.evaluation import figure_label as label
-from pipeline.runs.evaluation import format_figure as num
-from pipeline.runs.evaluation import format_interval as ci
+from pipeline.run_folder.evaluation import UNDEFINED, EvaluationResult
+from pipeline.run_folder.evaluation import figure_label as label
+from pipeline.run_folder.evaluation import format_figure as num
+from pipeline.run_folder.evaluation import format_interval as ci
 
 WIDE = 120
 

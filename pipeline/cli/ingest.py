@@ -17,7 +17,7 @@ from pipeline.cli.options import (
     SetOption,
 )
 from pipeline.config import load_config
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from pipeline.stages import ingest_stage
 
 

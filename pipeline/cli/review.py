@@ -16,7 +16,7 @@ from pipeline.config import load_config
 from pipeline.errors import ConfigError
 from pipeline.review import ORDERS, ReviewFilter, ReviewSession, import_sheet, load_review
 from pipeline.review.terminal import review_loop
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 
 
 def review_command(

@@ -16,7 +16,7 @@ from pipeline.cli.options import (
     SetOption,
 )
 from pipeline.config import Config, load_config
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from pipeline.stages import segment_stage
 
 

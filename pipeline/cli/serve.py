@@ -12,7 +12,7 @@ from pipeline.cli.options import ConfigOption, SetOption
 from pipeline.cli.progress import embedding_progress
 from pipeline.config import load_config
 from pipeline.review.server import serve_run
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 
 
 def serve_command(

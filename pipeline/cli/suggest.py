@@ -19,7 +19,7 @@ from pipeline.cli.options import (
 )
 from pipeline.cli.progress import announce_preparation, embedding_progress
 from pipeline.config import load_config
-from pipeline.runs import RunFolder
+from pipeline.run_folder import RunFolder
 from pipeline.stages import suggest_stage
 
 

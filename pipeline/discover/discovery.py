@@ -2,7 +2,7 @@
 
 `discover(run)` is the library entry point behind `precode discover RUN`:
 
-1. **Which segments.** Those that carry no code by `pipeline.runs.codes.RULE`: no
+1. **Which segments.** Those that carry no code by `pipeline.run_folder.codes.RULE`: no
    suggestion reached the threshold and nobody confirmed a code in review, or every
    suggested code was rejected in review. Sources in a language the embedding model was not
    trained on are left out (their vectors would cluster by language, not by topic).
@@ -44,9 +44,9 @@ from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
 from pipeline.records import Codebook, Segment, Source
-from pipeline.runs import RunFolder, fingerprint
-from pipeline.runs.codes import RULE, run_codes
-from pipeline.runs.view import RunView, load_run
+from pipeline.run_folder import RunFolder, fingerprint
+from pipeline.run_folder.codes import RULE, run_codes
+from pipeline.run_folder.view import RunView, load_run
 from pipeline.suggest import PrototypeSuggester, rescore, segment_vectors, usable_editions
 
 VARIANT_SHARE = 0.5  # see nearest_code()

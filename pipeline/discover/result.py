@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pipeline.runs.codes import RULE
+from pipeline.run_folder.codes import RULE
 
 FORMAT = 1
 

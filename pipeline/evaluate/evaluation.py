@@ -64,11 +64,11 @@ from pipeline.evaluate.unitized import WITH_INTERVALS, Unitized, unitize
 from pipeline.gold import GoldSet
 from pipeline.metrics import thresholded
 from pipeline.records import Codebook, Coding, Segment, Source
-from pipeline.runs import RunFolder, package_versions
-from pipeline.runs.codebook import resolve_codebook
-from pipeline.runs.decisions import LOG_NAME
-from pipeline.runs.evaluation import FORMAT, EvaluationResult, write_evaluation
-from pipeline.runs.suggestions import JSONL
+from pipeline.run_folder import RunFolder, package_versions
+from pipeline.run_folder.codebook import resolve_codebook
+from pipeline.run_folder.decisions import LOG_NAME
+from pipeline.run_folder.evaluation import FORMAT, EvaluationResult, write_evaluation
+from pipeline.run_folder.suggestions import JSONL
 from pipeline.suggest import rescore
 
 HEADLINE = ("top1_accuracy", "theme_top1_accuracy", "micro_f1", "macro_f1", "kappa",

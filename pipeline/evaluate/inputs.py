@@ -24,7 +24,7 @@ from pipeline.errors import ConfigError, GoldCodingError, RunFolderError
 from pipeline.evaluate.figures import Side
 from pipeline.gold import GoldSet, read_gold
 from pipeline.records import Codebook, Coding, Decision, Segment, Source
-from pipeline.runs.decisions import (
+from pipeline.run_folder.decisions import (
     CONFIRMING,
     LOG_NAME,
     DecisionLog,
@@ -32,8 +32,8 @@ from pipeline.runs.decisions import (
     is_decision_log,
     reviewed_codes,
 )
-from pipeline.runs.folder import RunFolder
-from pipeline.runs.suggestions import iter_suggestions
+from pipeline.run_folder.folder import RunFolder
+from pipeline.run_folder.suggestions import iter_suggestions
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ Foreign archives are read with `pipeline.ingest.archive.SafeArchive` and XML wit
 from pipeline.qdpx.export import SUGGESTIONS_USER, export_qdpx
 from pipeline.qdpx.import_ import Project, read_qdpx
 from pipeline.qdpx.qdc import read_qdc, write_qdc
-from pipeline.runs.view import ExportResult
+from pipeline.run_folder.view import ExportResult
 
 __all__ = ["SUGGESTIONS_USER", "ExportResult", "Project", "export_qdpx", "read_qdc", "read_qdpx",
            "write_qdc"]

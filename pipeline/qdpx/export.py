@@ -30,9 +30,9 @@ from typing import Any
 from pipeline.qdpx.qdaxml import PROJECT_NS, Writer, make_guid, xsd_datetime
 from pipeline.qdpx.qdc import add_codes, code_guid, describe_codebook
 from pipeline.records import Code, Source
-from pipeline.runs import atomic_write
-from pipeline.runs.decisions import confirmed
-from pipeline.runs.view import ExportResult, RunView
+from pipeline.run_folder import atomic_write
+from pipeline.run_folder.decisions import confirmed
+from pipeline.run_folder.view import ExportResult, RunView
 
 SUGGESTIONS_USER = "precode suggestions"
 _INTEGER = re.compile(r"^(?:0|-?[1-9][0-9]*)$")

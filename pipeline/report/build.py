@@ -3,7 +3,7 @@
 `build_report(view, settings)` reads nothing but the `RunView` it is given (plus
 `evaluation.json` and `discovery.json` when they exist) and returns a `dict` the templates
 render, with the figures as SVG text. Which codes a segment carries follows
-`pipeline.runs.codes.RULE`.
+`pipeline.run_folder.codes.RULE`.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
 from pipeline.language import word_count
 from pipeline.records import Segment, Source
-from pipeline.runs.codes import RULE, RunCodes, run_codes
-from pipeline.runs.evaluation import (
+from pipeline.run_folder.codes import RULE, RunCodes, run_codes
+from pipeline.run_folder.evaluation import (
     UNDEFINED,
     figure_label,
     format_figure,
     format_interval,
     read_evaluation,
 )
-from pipeline.runs.view import RunView
+from pipeline.run_folder.view import RunView
 
 MAX_PAIRS = 15
 def build_report(view: RunView, settings: ReportSettings) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from pipeline.config import ReportSettings, load_config
 from pipeline.errors import RunFolderError
 from pipeline.report.build import build_report
 from pipeline.report.templates import CSS, HTML, MARKDOWN, SECTIONS
-from pipeline.runs import atomic_write
-from pipeline.runs.view import load_run
+from pipeline.run_folder import atomic_write
+from pipeline.run_folder.view import load_run
 
 
 @dataclass

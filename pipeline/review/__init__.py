@@ -7,14 +7,14 @@
 - `sheet`: decisions read back from a filled-in review spreadsheet.
 
 The review log itself (`RUN/decisions.jsonl`, appended and fsynced decision by decision) and
-what it means (retractions folded, reviewed segments) is `pipeline.runs.decisions`'s.
+what it means (retractions folded, reviewed segments) is `pipeline.run_folder.decisions`'s.
 """
 
 from pipeline.review.order import ORDERS, ReviewFilter
 from pipeline.review.session import ReviewData, ReviewSession, load_review
 from pipeline.review.sheet import SheetImport, import_sheet
 from pipeline.review.trainer import Refitter
-from pipeline.runs.decisions import DecisionLog
+from pipeline.run_folder.decisions import DecisionLog
 
 __all__ = ["ORDERS", "DecisionLog", "Refitter", "ReviewData", "ReviewFilter", "ReviewSession",
            "SheetImport", "import_sheet", "load_review"]

@@ -34,9 +34,9 @@ from pipeline.errors import ConfigError, RunFolderError
 from pipeline.records import Code, Codebook, Decision, Evidence, Segment, Source
 from pipeline.review.order import SHOWN, ReviewFilter, order_rows
 from pipeline.review.trainer import PRIOR, Refit, Refitter, blend_weight
-from pipeline.runs import RunFolder
-from pipeline.runs.codebook import resolve_codebook
-from pipeline.runs.decisions import CONFIRMING, LOG_NAME, DecisionLog, fold_decisions, now
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.codebook import resolve_codebook
+from pipeline.run_folder.decisions import CONFIRMING, LOG_NAME, DecisionLog, fold_decisions, now
 from pipeline.suggest import Scored, load_head, score_segments, segment_vectors
 from pipeline.suggest.training import Examples, codebook_examples
 

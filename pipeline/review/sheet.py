@@ -22,9 +22,9 @@ from pathlib import Path
 
 from pipeline.errors import ConfigError, RunFolderError
 from pipeline.records import Decision
-from pipeline.runs import RunFolder
-from pipeline.runs.codebook import resolve_codebook
-from pipeline.runs.decisions import LOG_NAME, DecisionLog, fold_decisions, now
+from pipeline.run_folder import RunFolder
+from pipeline.run_folder.codebook import resolve_codebook
+from pipeline.run_folder.decisions import LOG_NAME, DecisionLog, fold_decisions, now
 from pipeline.spreadsheet import SheetRow, read_sheet
 
 

@@ -18,9 +18,9 @@ from pipeline.config import Config, load_config
 from pipeline.errors import RunFolderError
 from pipeline.ingest.archive import DEFAULT_LIMITS, Limits
 from pipeline.qdpx.import_ import read_qdpx
-from pipeline.runs import SOURCES, RunFolder, fingerprint, sha256_file
-from pipeline.runs.codebook import write_codebook
-from pipeline.runs.codings import write_codings
+from pipeline.run_folder import SOURCES, RunFolder, fingerprint, sha256_file
+from pipeline.run_folder.codebook import write_codebook
+from pipeline.run_folder.codings import write_codings
 from pipeline.stages.ingest import ingest_options
 from pipeline.stages.segment import segment_stage
 

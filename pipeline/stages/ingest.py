@@ -14,7 +14,7 @@ from pipeline.config import Config, load_config
 from pipeline.errors import InputNotFoundError
 from pipeline.ingest.participants import Participants
 from pipeline.records import Source
-from pipeline.runs import (
+from pipeline.run_folder import (
     SOURCES,
     STALE_AFTER,
     RunFolder,

@@ -8,10 +8,10 @@ from pathlib import Path
 from pipeline import ingest
 from pipeline.config import Config, check_values, load_config
 from pipeline.embed import make_embedder
-from pipeline.runs import (
+from pipeline.run_folder import (
     RunFolder,
 )
-from pipeline.runs.codebook import resolve_codebook
+from pipeline.run_folder.codebook import resolve_codebook
 from pipeline.stages.ingest import ingest_stage
 from pipeline.stages.parallel import resolve_jobs
 from pipeline.stages.result import StageResult

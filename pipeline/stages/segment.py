@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.records import Source
-from pipeline.runs import (
+from pipeline.run_folder import (
     SEGMENTS,
     STALE_AFTER,
     RunFolder,

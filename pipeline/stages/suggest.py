@@ -21,7 +21,7 @@ from pipeline.embed.base import Embedder
 from pipeline.errors import CodebookError, RunFolderError
 from pipeline.records import Codebook, Segment, Source, Suggestion
 from pipeline.resources import REFERENCE_CODEBOOK
-from pipeline.runs import (
+from pipeline.run_folder import (
     SEGMENTS,
     STALE_AFTER,
     RunFolder,
@@ -29,8 +29,8 @@ from pipeline.runs import (
     fingerprint,
     sha256_file,
 )
-from pipeline.runs.codebook import resolve_codebook, write_codebook
-from pipeline.runs.suggestions import JSONL, SuggestionWriter
+from pipeline.run_folder.codebook import resolve_codebook, write_codebook
+from pipeline.run_folder.suggestions import JSONL, SuggestionWriter
 from pipeline.stages.result import StageResult
 from pipeline.suggest import Scorer, load_head, suggestions, top_codes
 

@@ -23,7 +23,7 @@ import numpy as np
 from pipeline.embed.base import Embedder
 from pipeline.errors import InputNotFoundError, ModelError
 from pipeline.records import Codebook, Evidence
-from pipeline.runs import atomic_write, package_versions
+from pipeline.run_folder import atomic_write, package_versions
 
 HEAD_FORMAT = 1
 

@@ -2,7 +2,7 @@
 
 A segment whose best code does not reach the threshold gets one `Suggestion` with no code, its
 best score and that code's evidence, so a reader sees how close it came. The files they go to
-are `pipeline.runs.suggestions`'s.
+are `pipeline.run_folder.suggestions`'s.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from pipeline.errors import ConfigError
 from pipeline.records import Decision
 from pipeline.review.order import SHOWN, order_rows
 from pipeline.review.session import ReviewData, ReviewSession
-from pipeline.runs.decisions import fold_decisions
+from pipeline.run_folder.decisions import fold_decisions
 
 ORDERS = ("uncertain", "document", "code")
 # Theme colours: distinct, light enough as a tint behind text, dark enough as a border.

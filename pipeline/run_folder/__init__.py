@@ -9,7 +9,7 @@
 - `view`: the whole run in memory; `codes`: which codes each segment carries
 """
 
-from pipeline.runs.folder import (
+from pipeline.run_folder.folder import (
     FORMAT_VERSION,
     MANIFEST,
     SEGMENTS,

@@ -1,8 +1,9 @@
 """A whole run folder in memory, as exports, discovery and the report read it.
 
-Each file comes through the module that owns it (`pipeline.runs.*`), with that module's checks:
-sources and segments through `RunFolder`, the codebook as `resolve_codebook` finds it, and the
-optional `suggestions.jsonl`, `codings.jsonl` and `decisions.jsonl`.
+Each file comes through the module that owns it (`pipeline.run_folder.*`), with that
+module's checks: sources and segments through `RunFolder`, the codebook as
+`resolve_codebook` finds it, and the optional `suggestions.jsonl`, `codings.jsonl` and
+`decisions.jsonl`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.records import Codebook, Coding, Decision, Segment, Source
-from pipeline.runs.codebook import resolve_codebook
-from pipeline.runs.codings import read_codings
-from pipeline.runs.decisions import LOG_NAME, DecisionLog
-from pipeline.runs.folder import SEGMENTS, RunFolder
-from pipeline.runs.suggestions import SuggestionLine, read_suggestions
+from pipeline.run_folder.codebook import resolve_codebook
+from pipeline.run_folder.codings import read_codings
+from pipeline.run_folder.decisions import LOG_NAME, DecisionLog
+from pipeline.run_folder.folder import SEGMENTS, RunFolder
+from pipeline.run_folder.suggestions import SuggestionLine, read_suggestions
 
 INCLUDE = ("suggestions", "decisions", "both")  # what an export may carry as codings
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pipeline.records import Coding
-from pipeline.runs.folder import RunFolder
+from pipeline.run_folder.folder import RunFolder
 
 NAME = "codings.jsonl"
 

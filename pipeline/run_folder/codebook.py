@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline.codebook import codebook_to_yaml, load_codebook
 from pipeline.records import Codebook
 from pipeline.resources import REFERENCE_CODEBOOK
-from pipeline.runs.folder import RunFolder
+from pipeline.run_folder.folder import RunFolder
 
 NAME = "codebook.yaml"
 

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from pipeline.errors import RunFolderError
 from pipeline.records import Codebook, Evidence, Segment, Suggestion
-from pipeline.runs.folder import RunFolder, atomic_write, json_lines
+from pipeline.run_folder.folder import RunFolder, atomic_write, json_lines
 
 JSONL = "suggestions.jsonl"
 CSV = "suggestions.csv"

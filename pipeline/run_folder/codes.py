@@ -2,11 +2,11 @@
 
 The rule, stated once (`RULE`): a segment with at least one review decision carries exactly
 the codes confirmed for it (accept or relabel, after folding the log with
-`pipeline.runs.decisions.fold_decisions`; across coders, the latest decision on a segment and code
-counts); every
-other segment carries the codes `suggestions.jsonl` lists for it (those that reached the run's
-threshold). This is the rule `precode evaluate --against decisions` uses for reviewed
-segments, so the report and the evaluation count the same codes.
+`pipeline.run_folder.decisions.fold_decisions`; across coders, the latest decision on a
+segment and code counts); every other segment carries the codes `suggestions.jsonl` lists
+for it (those that reached the run's threshold). This is the rule `precode evaluate
+--against decisions` uses for reviewed segments, so the report and the evaluation count the
+same codes.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.records import Decision, Segment
-from pipeline.runs.decisions import CONFIRMING, fold_decisions
-from pipeline.runs.suggestions import SuggestionLine
+from pipeline.run_folder.decisions import CONFIRMING, fold_decisions
+from pipeline.run_folder.suggestions import SuggestionLine
 
 RULE = ("a segment that was reviewed carries the codes confirmed for it in review (accept or "
         "relabel, the latest decision counting); every other segment carries the codes "

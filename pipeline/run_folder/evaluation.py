@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RunFolderError
-from pipeline.runs.folder import RunFolder
+from pipeline.run_folder.folder import RunFolder
 
 NAME = "evaluation.json"
 FORMAT = 1
