@@ -22,7 +22,7 @@ from pipeline.errors import ConfigError
 from pipeline.records import Decision
 from pipeline.review.order import SHOWN, order_rows
 from pipeline.review.session import ReviewData, ReviewSession
-from pipeline.run_folder.decisions import fold_decisions
+from pipeline.run_folder.decisions import LOG_NAME, DecisionLog, fold_decisions
 
 ORDERS = ("uncertain", "document", "code")
 # Theme colours: distinct, light enough as a tint behind text, dark enough as a border.
@@ -56,6 +56,7 @@ class ReviewServerState:
         self.seed = seed
         self.lock = threading.RLock()
         self.sessions: dict[str, ReviewSession] = {}
+        self.log = DecisionLog(data.run.file(LOG_NAME))
         self.row_of = {s.id: i for i, s in enumerate(data.segments)}
         self.rows_of_source: dict[str, list[int]] = {}
         for i, seg in enumerate(data.segments):
@@ -70,13 +71,11 @@ class ReviewServerState:
     # -- the shared log ----------------------------------------------------------------------
     def _sync(self) -> None:
         """Read the log again if anyone appended to it since it was last read."""
-        path = self.data.run.file("decisions.jsonl")
-        stat = path.stat() if path.exists() else None
+        stat = self.log.path.stat() if self.log.exists() else None
         stamp = (stat.st_size, stat.st_mtime_ns) if stat else None
         if stamp == self._stamp:
             return
-        log = next(iter(self.sessions.values())).log if self.sessions else None
-        decisions = log.read(self.data.segments, self.data.codebook) if log else []
+        decisions = self.log.read(self.data.segments, self.data.codebook)
         for session in self.sessions.values():
             session.reload(decisions)
         self._standing = {}
@@ -227,9 +226,9 @@ class ReviewServerState:
             }
 
     def decisions(self, coder: str) -> list[dict[str, Any]]:
-        session = self.session(coder)
+        self.session(coder)  # signs the coder in and takes in what others appended
         with self.lock:
-            return [d.to_dict() for d in session.log.read() if d.coder == coder]
+            return [d.to_dict() for d in self.log.read() if d.coder == coder]
 
     def search(self, coder: str, query: str) -> list[dict[str, str]]:
         session = self.session(coder)
