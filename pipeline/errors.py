@@ -79,6 +79,11 @@ class RunFolderError(PrecodeError, ValueError):
     """A run folder that is missing a stage's output, or was made by an incompatible version."""
 
 
+class ShardError(PrecodeError, ValueError):
+    """Shard runs that cannot be merged: a part missing or repeated, or parts that do not
+    belong together (another corpus, other settings, codebook or model)."""
+
+
 class MetadataError(PrecodeError, ValueError):
     """A participants file that cannot be matched to the sources."""
 

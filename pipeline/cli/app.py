@@ -19,6 +19,7 @@ from pipeline.cli import (
     export,
     import_qdpx,
     ingest,
+    merge,
     model,
     report,
     review,
@@ -67,6 +68,7 @@ app.command("run")(run.run_command)
 app.command("ingest")(ingest.ingest_command)
 app.command("segment")(segment.segment_command)
 app.command("suggest")(suggest.suggest_command)
+app.command("merge")(merge.merge_command)
 app.command("train")(train.train_command)
 app.command("review")(review.review_command)
 app.command("serve")(serve.serve_command)

@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,16 +116,23 @@ class EmbeddingCache:
 
 
 class CachedEmbedder(Embedder):
-    """Wraps an embedder with the disk cache; only texts never seen before reach the model."""
+    """Wraps an embedder with the disk cache; only texts never seen before reach the model.
+
+    `base`: a second cache that is read but never written (a shard's: the shared cache, while
+    its new vectors go to `cache_dir`, a layer of its own).
+    """
 
     def __init__(self, inner: Embedder, cache_dir: str | Path | None, batch_size: int = 256,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None,
+                 base: str | Path | None = None) -> None:
         self.inner = inner
         self.cache_dir = cache_dir
+        self.base_dir = base
         self.batch_size = batch_size
         self.progress = progress
         self.encoded = 0  # texts that reached the model, for reports and tests
         self._cache: EmbeddingCache | None = None
+        self._base: EmbeddingCache | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -148,8 +156,17 @@ class CachedEmbedder(Embedder):
             return self.inner.encode(texts)
         if self._cache is None or self._cache.fingerprint != self.inner.fingerprint:
             self._cache = EmbeddingCache(self.cache_dir, self.inner.fingerprint, self.dimension)
+            self._base = EmbeddingCache(self.base_dir, self.inner.fingerprint, self.dimension) \
+                if self.base_dir is not None else None
         keys = [text_key(t) for t in texts]
         out, missing = self._cache.get(keys)
+        if missing and self._base is not None:
+            found, still = self._base.get([keys[i] for i in missing])
+            unfound = set(still)
+            for j, i in enumerate(missing):
+                if j not in unfound:
+                    out[i] = found[j]
+            missing = [missing[j] for j in still]
         # Encode each distinct missing text once, in batches, saving as we go.
         unique: dict[str, int] = {}
         for i in missing:
@@ -170,3 +187,65 @@ class CachedEmbedder(Embedder):
             for i in missing:
                 out[i] = row_of[keys[i]]
         return out
+
+
+@dataclass
+class LayerMerge:
+    """What folding cache layers into a cache did, per model fingerprint summed."""
+
+    added: int = 0  # vectors appended to the cache
+    present: int = 0  # keys the cache had already (its vector kept)
+    conflicts: int = 0  # keys two layers embedded with different bytes
+    max_difference: float = 0.0  # the largest coordinate difference among those
+
+
+def merge_cache_layers(target: str | Path, layers: Sequence[str | Path]) -> LayerMerge:
+    """Append the vectors of cache `layers` (shards' caches) that cache `target` lacks.
+
+    Keys are appended in sorted order, so the cache's files do not depend on which shard
+    finished first. A key two layers embedded with different bytes (a text in two shards, on
+    machines whose last bits differ) keeps the vector whose bytes have the smaller sha256, a
+    rule blind to scheduling; conflicts are counted as a measure of that nondeterminism.
+    Memory holds the layers' keys, not their vectors.
+    """
+    result = LayerMerge()
+    groups: dict[tuple[str, int], list[Path]] = {}
+    for layer in layers:
+        for info in sorted(Path(layer).glob("*/info.json")):
+            data = json.loads(info.read_text(encoding="utf-8"))
+            groups.setdefault((data["fingerprint"], int(data["dimension"])), []).append(
+                info.parent)
+    for (fingerprint, dimension), folders in groups.items():
+        _merge_one(EmbeddingCache(target, fingerprint, dimension), folders, result)
+    return result
+
+
+def _merge_one(cache: EmbeddingCache, folders: list[Path], result: LayerMerge) -> None:
+    sources = [EmbeddingCache(f.parent, cache.fingerprint, cache.dimension) for f in folders]
+    where: dict[str, list[tuple[int, int]]] = {}  # key -> (layer, row) of each copy
+    for number, layer in enumerate(sources):
+        for key, row in layer._load_index().items():
+            where.setdefault(key, []).append((number, row))
+    known = cache._load_index()
+    result.present += sum(1 for key in where if key in known)
+    todo = sorted(key for key in where if key not in known)
+    rows = [np.memmap(layer.folder / "vectors.f32", dtype=np.float32, mode="r").reshape(
+        -1, cache.dimension) if (layer.folder / "vectors.f32").exists() else None
+        for layer in sources]
+    for begin in range(0, len(todo), 4096):
+        keys = todo[begin:begin + 4096]
+        block = np.stack([_chosen(where[k], rows, result) for k in keys])
+        cache.put(keys, block)
+        result.added += len(keys)
+
+
+def _chosen(copies: list[tuple[int, int]], rows: list[np.ndarray | None],
+            result: LayerMerge) -> np.ndarray:
+    vectors = [np.array(rows[layer][row]) for layer, row in copies]  # type: ignore[index]
+    first = vectors[0]
+    if all(np.array_equal(first, v) for v in vectors[1:]):
+        return first
+    result.conflicts += 1
+    result.max_difference = max(result.max_difference,
+                                max(float(np.abs(first - v).max()) for v in vectors[1:]))
+    return min(vectors, key=lambda v: hashlib.sha256(v.tobytes()).hexdigest())

@@ -65,8 +65,23 @@ def resolve_backend(backend: str) -> str:
 
 
 def make_embedder(section: EmbedSettings | dict[str, Any],
-                  progress: Callable[[int, int], None] | None = None) -> CachedEmbedder:
-    """The embedder named by the `embed` config section, wrapped in the disk cache."""
+                  progress: Callable[[int, int], None] | None = None,
+                  layer: Path | None = None) -> CachedEmbedder:
+    """The embedder named by the `embed` config section, wrapped in the disk cache.
+
+    `layer`: new vectors go to this folder instead, and the configured cache is only read
+    (a shard's own layer, merged into the cache by `precode merge`).
+    """
+    inner = make_model(section)
+    if layer is not None:
+        return CachedEmbedder(inner, layer, batch_size=section["batch_size"] * 4,
+                              progress=progress, base=cache_dir(section))
+    return CachedEmbedder(inner, cache_dir(section), batch_size=section["batch_size"] * 4,
+                          progress=progress)
+
+
+def make_model(section: EmbedSettings | dict[str, Any]) -> Embedder:
+    """The embedding model itself, without the cache (it loads on first use)."""
     backend = resolve_backend(section["backend"])
     root = cache_dir(section) or DEFAULT_CACHE  # model folders and exports live there
     inner: Embedder
@@ -83,5 +98,4 @@ def make_embedder(section: EmbedSettings | dict[str, Any],
     else:
         raise ConfigError(f"unknown embedding backend {backend!r}",
                           hint=f"set embed.backend to one of: {', '.join(BACKENDS)}")
-    return CachedEmbedder(inner, cache_dir(section), batch_size=section["batch_size"] * 4,
-                          progress=progress)
+    return inner

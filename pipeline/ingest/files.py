@@ -8,6 +8,7 @@ found in. The CLI's `precode ingest` writes exactly what these return.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,8 +114,8 @@ def find_files(paths: Iterable[str | Path],
                 hint=f"precode looks for {', '.join(SUPPORTED)} files (README files are skipped)",
             )
         found.extend((p, p.relative_to(root).as_posix()) for p in inside)
-    names = [name for _, name in found]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    counts = Counter(name for _, name in found)  # not list.count: a corpus may be huge
+    duplicates = sorted(n for n, k in counts.items() if k > 1)
     if duplicates:
         raise UnsupportedFormatError(
             f"two inputs would get the same source name: {', '.join(duplicates)}",

@@ -79,9 +79,16 @@ class Participants:
 
     def unmatched(self) -> list[str]:
         """Warnings for the rows that matched none of the sources applied so far."""
-        return [f"{self.path}, line {row.line}: matches no ingested source"
-                f" (source={row.source or '-'}, speaker={row.speaker or '-'}); skipped"
-                for index, row in enumerate(self.rows) if index not in self.matched]
+        return list(self.unmatched_rows().values())
+
+    def unmatched_rows(self) -> dict[str, str]:
+        """The warning for each row (by index, as text: a JSON key) that matched none of the
+        sources applied so far; a shard records them, and the merge keeps those no shard
+        matched."""
+        return {str(index): f"{self.path}, line {row.line}: matches no ingested source"
+                            f" (source={row.source or '-'}, speaker={row.speaker or '-'}); "
+                            "skipped"
+                for index, row in enumerate(self.rows) if index not in self.matched}
 
 
 def attach_participants(sources: list[Source], path: str | Path) -> tuple[list[Source], list[str]]:

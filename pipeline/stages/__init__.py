@@ -9,12 +9,14 @@ of it succeeded, so a failure or Ctrl-C leaves the run as it was. A stage whose 
 
 from pipeline.stages.import_qdpx import ImportResult, import_qdpx
 from pipeline.stages.ingest import ingest_options, ingest_stage
+from pipeline.stages.merge import MergeResult, merge_shards
 from pipeline.stages.parallel import parallel_map, resolve_jobs
 from pipeline.stages.result import StageResult
-from pipeline.stages.run import run_pipeline
+from pipeline.stages.run import check_run, run_pipeline
 from pipeline.stages.segment import segment_options, segment_stage
+from pipeline.stages.shard import ShardSpec
 from pipeline.stages.suggest import suggest_stage
 
-__all__ = ["ImportResult", "StageResult", "import_qdpx", "ingest_options", "ingest_stage",
-           "parallel_map", "resolve_jobs", "run_pipeline", "segment_options", "segment_stage",
-           "suggest_stage"]
+__all__ = ["ImportResult", "MergeResult", "ShardSpec", "StageResult", "check_run", "import_qdpx",
+           "ingest_options", "ingest_stage", "merge_shards", "parallel_map", "resolve_jobs",
+           "run_pipeline", "segment_options", "segment_stage", "suggest_stage"]

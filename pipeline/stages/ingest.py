@@ -24,6 +24,7 @@ from pipeline.run_folder import (
 )
 from pipeline.stages.parallel import parallel_map, resolve_jobs
 from pipeline.stages.result import StageResult
+from pipeline.stages.shard import ShardSpec, plan_shard
 
 
 def ingest_options(config: Config) -> ingest.IngestOptions:
@@ -37,10 +38,11 @@ def ingest_options(config: Config) -> ingest.IngestOptions:
 
 def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | None = None,
                  participants: str | Path | None = None, force: bool = False,
-                 jobs: int = 1) -> StageResult:
+                 jobs: int = 1, shard: ShardSpec | None = None) -> StageResult:
     """Read transcripts into `out/sources.jsonl` and start (or refresh) the manifest.
 
     `jobs` files are read at once in worker processes (0: one per CPU); the output is the same.
+    `shard`: read only that part of the corpus (see `stages.shard`); the manifest names it.
     """
     config = config or load_config()
     workers = resolve_jobs(jobs)
@@ -48,6 +50,10 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
     started = time.perf_counter()
     skipped: list[Path] = []
     files = ingest.find_files(paths, skipped)
+    names = [name for _, name in files]  # the whole corpus', for the participants table
+    plan = plan_shard(files, shard, participants) if shard is not None else None
+    if plan is not None:
+        files = plan.files
     inputs: list[dict[str, Any]] = [{"path": str(p), "name": name, "sha256": sha256_file(p)}
                                     for p, name in files]
     if participants is not None:
@@ -56,15 +62,16 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
                                      hint="check the path given to --participants")
         inputs.append({"path": str(participants), "name": "participants",
                        "sha256": sha256_file(Path(participants))})
-    fp = fingerprint(inputs, config["ingest"])
+    fp = ingest_fingerprint(inputs, config)
+    if plan is not None:
+        fp = fingerprint(fp, plan.record())
     previous = run.manifest() if run.exists() else None
     if previous and not force and previous["stages"].get("ingest", {}).get("fingerprint") == fp \
             and run.file(SOURCES).exists():
         return StageResult("ingest", True, 0.0, {"sources": len(files)})
 
     options = ingest_options(config)
-    table = Participants(participants, [name for _, name in files]) \
-        if participants is not None else None
+    table = Participants(participants, names) if participants is not None else None
     warnings: list[str] = []
     if skipped:
         kinds = sorted({p.suffix.lower() or "(no extension)" for p in skipped})
@@ -82,17 +89,27 @@ def ingest_stage(paths: Sequence[str | Path], out: str | Path, config: Config | 
             write(json_line(source))
             counts["sources"] += 1
             counts["turns"] += len(source.turns)
-        if table is not None:
-            warnings += table.unmatched()
+        unmatched = table.unmatched_rows() if table is not None else {}
+        if plan is None:
+            warnings += unmatched.values()
     seconds = time.perf_counter() - started
 
     manifest = run.new_manifest(config, inputs)
     if previous:
         manifest["created"] = previous.get("created", manifest["created"])
         run.drop(STALE_AFTER["ingest"])
+    if plan is not None:
+        # A row "matches nothing" only if no shard matched it: `precode merge` decides.
+        manifest["shard"] = {**plan.record(), "unmatched_participants": unmatched}
     run.record_stage(manifest, "ingest", fp, seconds, **counts)
     run.write_manifest(manifest)
     return StageResult("ingest", False, seconds, counts, warnings)
+
+
+def ingest_fingerprint(inputs: list[dict[str, Any]], config: Config) -> str:
+    """The ingest stage's fingerprint: its inputs (paths and checksums) and settings.
+    `precode merge` computes it over the shards' inputs, as one machine would."""
+    return fingerprint(inputs, config["ingest"])
 
 
 @contextmanager

@@ -36,7 +36,7 @@ def segment_stage(out: str | Path, config: Config | None = None,
     config = config or manifest["config"]
     started = time.perf_counter()
     sources_fp = manifest["stages"].get("ingest", {}).get("fingerprint")
-    fp = fingerprint(sources_fp, config["segment"])
+    fp = segment_fingerprint(sources_fp, config)
     done = manifest["stages"].get("segment", {})
     if not force and done.get("fingerprint") == fp and run.file(SEGMENTS).exists():
         return StageResult("segment", True, 0.0, {"segments": done.get("segments", 0)})
@@ -65,6 +65,11 @@ def segment_stage(out: str | Path, config: Config | None = None,
     run.drop(STALE_AFTER["segment"])
     run.write_manifest(manifest)
     return StageResult("segment", False, seconds, counts, warnings)
+
+
+def segment_fingerprint(sources_fp: str | None, config: Config) -> str:
+    """The segment stage's fingerprint: the sources' (ingest's) and the segment settings."""
+    return fingerprint(sources_fp, config["segment"])
 
 
 def _segment_lines(options: SegmentOptions, source: Source) -> tuple[str, int, str]:

@@ -34,6 +34,7 @@ from pipeline.run_folder.suggestions import JSONL, SuggestionWriter
 from pipeline.stages.result import StageResult
 from pipeline.suggest import Scorer, load_head, suggestions, top_codes
 
+SHARD_CACHE = "cache"  # a shard run's own embedding cache layer, inside its folder
 SUGGEST_CHUNK = 2048  # segments scored at a time: bounds the vectors held in memory
 
 
@@ -73,9 +74,13 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     report = _RunProgress(progress, total if isinstance(total, int) else None)
     # The embedder's own fingerprint (model files, prefix, backend that `auto` chose) is part
     # of the stage's, so installing the onnx extra or rebuilding the model re-scores.
-    cached = _cached_embedder(embedder, config["embed"], report.embedding)
-    fp = fingerprint(segments_fp, codebook_to_yaml(book), head_fp, config["embed"],
-                     config["suggest"], cached.fingerprint)
+    # A shard embeds into a cache layer of its own, in its folder (the shared cache is only
+    # read): machines never write one cache folder, and `precode merge` folds the layers in.
+    layer = run.file(SHARD_CACHE) if "shard" in manifest else None
+    cached = _cached_embedder(embedder, config["embed"], report.embedding, layer)
+    settings_fp = fingerprint(codebook_to_yaml(book), head_fp, config["embed"],
+                              config["suggest"], cached.fingerprint)
+    fp = suggest_fingerprint(segments_fp, settings_fp)
     done = manifest["stages"].get("suggest", {})
     if not force and done.get("fingerprint") == fp and run.file(JSONL).exists():
         return StageResult("suggest", True, 0.0, {k: v for k, v in done.items()
@@ -113,7 +118,7 @@ def suggest_stage(out: str | Path, config: Config | None = None,
     manifest["config"]["suggest"] = settings
     run.record_stage(manifest, "suggest", fp, seconds, **counts,
                      codebook=str(codebook_path), model=str(head) if head else None,
-                     method=scorer.method, embedder=cached.fingerprint)
+                     method=scorer.method, embedder=cached.fingerprint, settings=settings_fp)
     write_codebook(run, book)
     run.write_manifest(manifest)
     return StageResult("suggest", False, seconds, counts, warnings)
@@ -145,12 +150,23 @@ class _RunProgress:
         self.progress(value, max(self.total or 0, value))
 
 
+def suggest_fingerprint(segments_fp: str, settings_fp: str) -> str:
+    """The suggest stage's fingerprint: the segments' and everything else it depends on
+    (codebook, head, embedding model and settings: `settings_fp`, kept in the manifest so that
+    `precode merge` can compute the fingerprint of the merged segments)."""
+    return fingerprint(segments_fp, settings_fp)
+
+
 def _cached_embedder(embedder: Embedder | None, section: EmbedSettings,
-                     progress: Callable[[int, int], None] | None) -> CachedEmbedder:
+                     progress: Callable[[int, int], None] | None,
+                     layer: Path | None) -> CachedEmbedder:
     if embedder is None:
-        return make_embedder(section, progress=progress)
+        return make_embedder(section, progress=progress, layer=layer)
     if isinstance(embedder, CachedEmbedder):
         return embedder
+    if layer is not None:
+        return CachedEmbedder(embedder, layer, batch_size=section["batch_size"] * 4,
+                              progress=progress, base=cache_dir(section))
     return CachedEmbedder(embedder, cache_dir(section), batch_size=section["batch_size"] * 4,
                           progress=progress)
 

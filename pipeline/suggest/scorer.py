@@ -7,11 +7,13 @@ chunk. `pipeline.stages.suggest_stage` writes the result to a run.
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from pipeline.codebook import codebook_languages
+from pipeline.codebook import codebook_languages, codebook_to_yaml
 from pipeline.config import SuggestSettings, check_values
 from pipeline.embed.base import Embedder
 from pipeline.records import Codebook, Evidence, Segment, Source
@@ -54,11 +56,7 @@ class Scorer:
         if head is None:
             calibration, warning = resolve_calibration(settings, embedder.model_key)
             self.warnings += [warning] if warning else []
-            zero_shot = PrototypeSuggester(embedder, top_examples=settings["top_examples"],
-                                           exclude_weight=settings["exclude_weight"],
-                                           classifier_weight=settings["classifier_weight"],
-                                           calibration=calibration
-                                           ).fit(codebook, usable_editions(codebook, embedder))
+            zero_shot = _fitted(codebook, embedder, settings, calibration)
             self.code_ids, self.method = list(zero_shot.code_ids_), zero_shot.method
             self.predict, self.explain = zero_shot.predict_proba, zero_shot.evidence
         else:
@@ -83,6 +81,32 @@ class Scorer:
                 for i, items in zip(rows, self.explain(vectors[rows], j, own), strict=True):
                     evidence[(i, j)] = items
         return Scored(list(segments), self.code_ids, proba, evidence, self.method)
+
+
+_FITTED: OrderedDict[str, PrototypeSuggester] = OrderedDict()
+
+
+def _fitted(codebook: Codebook, embedder: Embedder, settings: SuggestSettings,
+            calibration: Sequence[float]) -> PrototypeSuggester:
+    """The zero-shot suggester fitted on the codebook, kept for the process' later calls with
+    the same codebook, model object and settings: a cluster worker fits once for all its
+    shards (a fit costs seconds: the codebook embedded, a classifier trained)."""
+    model = getattr(embedder, "inner", embedder)  # the model, whatever cache wraps it
+    # precode's own models are named fully by their fingerprint; another embedder (a test's,
+    # a library user's) only by being the same object
+    identity = embedder.fingerprint if model.model_key else f"{id(model)}"
+    key = json.dumps([codebook_to_yaml(codebook), identity, embedder.fingerprint,
+                      settings["top_examples"], settings["exclude_weight"],
+                      settings["classifier_weight"], list(calibration)])
+    if key not in _FITTED:
+        _FITTED[key] = PrototypeSuggester(
+            embedder, top_examples=settings["top_examples"],
+            exclude_weight=settings["exclude_weight"],
+            classifier_weight=settings["classifier_weight"], calibration=calibration,
+        ).fit(codebook, usable_editions(codebook, embedder))
+        while len(_FITTED) > 2:
+            _FITTED.popitem(last=False)
+    return _FITTED[key]
 
 
 def score_segments(segments: Sequence[Segment], sources: Sequence[Source], codebook: Codebook,
