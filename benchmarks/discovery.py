@@ -15,12 +15,21 @@ the suggester misses anyway).
                                    [--set discover.KEY=VALUE ...]
 
 With the default model and a warm embedding cache this takes two to three minutes on 2 cores.
+
+    python benchmarks/discovery.py --scale 5000,10000,20000,40000 [--exact-limit 20000]
+
+measures the clustering alone at scale, on a synthetic mixture of themes (unit vectors, 384
+dimensions: `mixture`): peak RSS and seconds of the exact method and of the two-stage method
+(`pipeline.discover.cluster`), each size in its own process, and the adjusted Rand index of the
+two-stage labels against the exact ones and against the true themes, where both fit.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,13 +97,86 @@ def chance(result: Discovery, coded: set[str], rng: np.random.Generator) -> floa
     return hits / DRAWS
 
 
+def mixture(n: int, seed: int = 0, themes: int = 80, noise: float = 0.25,
+            dim: int = 384) -> tuple[np.ndarray, np.ndarray]:
+    """`n` unit vectors: themes of Zipf-like sizes (cosine distance to their centre about
+    0.1 to 0.5, so within-theme averages sit under the 0.5 cut and other themes near 1), plus a
+    share `noise` of scattered rows that belong to none (label -1)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(themes, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    sizes = 1.0 / np.arange(1, themes + 1) ** 0.7
+    truth = rng.choice(themes, size=n, p=sizes / sizes.sum())
+    truth[rng.random(n) < noise] = -1
+    spread = rng.uniform(0.45, 0.75, size=themes)[truth] / np.sqrt(dim)
+    x = np.where(truth[:, None] >= 0, centres[truth], 0.0) + \
+        rng.normal(size=(n, dim)) * np.where(truth >= 0, spread, 1.0)[:, None]
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), truth
+
+
+def scale_child(n: int, limit: int) -> None:
+    """In a child process: cluster `mixture(n)` with this exact limit; print the seconds and
+    save the labels for the parent."""
+    from pipeline.discover.cluster import cluster_vectors
+
+    vectors, _ = mixture(n)
+    started = time.perf_counter()
+    labels = cluster_vectors(vectors, distance_threshold=0.5, min_cluster_size=5,
+                             exact_limit=limit)
+    print(f"{time.perf_counter() - started:.1f}")
+    np.save(Path(os.environ["LABELS"]), labels)
+
+
+def scale(sizes: list[int], limit: int, exact_max: int) -> None:
+    """Exact against two-stage, each size and method in its own process (peak RSS by wait4)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    print(f"{'rows':>7} {'method':<10}{'seconds':>9}{'peak MB':>9}{'clusters':>9}"
+          f"{'ARI vs exact':>14}{'ARI vs truth':>14}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            exact = None
+            methods = [("exact", n)] if n <= exact_max else []
+            for method, lim in [*methods, ("two-stage", min(limit, n - 1))]:
+                out = Path(tmp) / f"{n}-{method}.npy"
+                child = subprocess.Popen(
+                    [sys.executable, __file__, "--scale-child", str(n), str(lim)],
+                    stdout=subprocess.PIPE, text=True, env=dict(os.environ, LABELS=str(out)))
+                _, status, usage = os.wait4(child.pid, 0)
+                seconds = child.stdout.read().strip() if child.stdout else "?"
+                if os.waitstatus_to_exitcode(status) != 0:
+                    print(f"{n:>7} {method:<10}{'failed (out of memory?)':>30}")
+                    continue
+                labels = np.load(out)
+                truth = mixture(n)[1]
+                exact = labels if method == "exact" else exact
+                vs_exact = f"{adjusted_rand_score(exact, labels):.3f}" \
+                    if exact is not None and method != "exact" else "-"
+                print(f"{n:>7} {method:<10}{seconds:>9}{usage.ru_maxrss / 1024:>9.0f}"
+                      f"{labels.max() + 1:>9}{vs_exact:>14}"
+                      f"{adjusted_rand_score(truth, labels):>14.3f}")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--scale-child"]:
+        scale_child(int(sys.argv[2]), int(sys.argv[3]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default=None, metavar="N,N,...",
+                        help="measure the clustering at these sizes instead")
+    parser.add_argument("--exact-limit", type=int, default=5000,
+                        help="with --scale: the two-stage method's exact limit")
+    parser.add_argument("--exact-max", type=int, default=20000,
+                        help="with --scale: the largest size to run the exact method at "
+                             "(40,000 rows need about 13 GB)")
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--coder", default="A")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="config override, e.g. discover.method=hdbscan")
     args = parser.parse_args()
+    if args.scale:
+        scale([int(n) for n in args.scale.split(",")], args.exact_limit, args.exact_max)
+        return
     started = time.perf_counter()
     config = load_config(overrides=[f"embed.backend={args.backend}", *args.overrides])
     settings = config["discover"]

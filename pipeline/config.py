@@ -77,6 +77,7 @@ class DiscoverSettings(TypedDict):
     hdbscan_min_samples: int | None
     hdbscan_components: int
     random_state: int
+    exact_limit: int
     keywords: int
     exemplars: int
     min_words: float
@@ -190,6 +191,7 @@ _RANGES = {
     ("discover", "max_candidates"): (lambda v: v >= 1, "1 or more"),
     ("discover", "hdbscan_min_samples"): (lambda v: v is None or v >= 1, "null or 1 or more"),
     ("discover", "hdbscan_components"): (lambda v: v >= 0, "0 or more"),
+    ("discover", "exact_limit"): (lambda v: v >= 10, "10 or more (segments clustered exactly)"),
     ("discover", "keywords"): (lambda v: v >= 0, "0 or more"),
     ("discover", "exemplars"): (lambda v: v >= 1, "1 or more"),
     ("discover", "min_words"): (lambda v: v >= 0, "0 or more"),

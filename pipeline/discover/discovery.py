@@ -170,7 +170,8 @@ def _cluster(view: RunView, kept: list[Segment], embedder: Embedder, config: Con
     notes += [note] if note else []
     labels = cluster_vectors(vectors, opts["method"], threshold,
                              opts["min_cluster_size"], opts["hdbscan_min_samples"],
-                             opts["hdbscan_components"], opts["random_state"])
+                             opts["hdbscan_components"], opts["random_state"],
+                             opts["exact_limit"])
     groups = [np.flatnonzero(labels == k) for k in range(int(labels.max()) + 1)] \
         if len(labels) else []
     few_sources = [g for g in groups
