@@ -130,3 +130,29 @@ def test_the_real_model_on_two_workers_gives_the_bytes_of_one_process(
     run_on_dask([SAMPLE], tmp_path / "run", _config(other, "onnx-int8"), "local:2",
                 participants=PARTICIPANTS)
     _assert_same(tmp_path / "run", tmp_path / "plain")
+
+
+def test_workers_share_the_cores_of_their_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model sized by the whole machine would oversubscribe a node that runs several
+    workers, or a SLURM job given a few of its cores."""
+    from pipeline.cluster import dask_driver, tasks
+    from pipeline.cores import usable_cores
+
+    class Scheduler:
+        def scheduler_info(self) -> dict:
+            return {"workers": {"tcp://10.0.0.1:1": {"host": "10.0.0.1", "nthreads": 1},
+                                "tcp://10.0.0.1:2": {"host": "10.0.0.1", "nthreads": 2},
+                                "tcp://10.0.0.2:1": {"host": "10.0.0.2", "nthreads": 1}}}
+
+    slots = dask_driver._slots_by_host(Scheduler())
+    assert slots == {"10.0.0.1": 3, "10.0.0.2": 1}
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5}, raising=False)
+    assert usable_cores() == 6  # the job's cores, not the machine's
+
+    class Worker:
+        address = "tcp://10.0.0.1:40123"
+
+    monkeypatch.setattr("distributed.get_worker", lambda: Worker())
+    job = tasks.ShardJob(inputs=[], folder="", index=0, count=1, config={},
+                         slots_by_host=slots)
+    assert tasks._share_of_cores(job) == 2  # 6 cores among 3 task threads on 10.0.0.1

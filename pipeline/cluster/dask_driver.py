@@ -25,6 +25,7 @@ import re
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from typing import Any
 from pipeline import ingest
 from pipeline.cluster.tasks import ShardJob, ShardOutcome, run_shard
 from pipeline.config import Config
+from pipeline.cores import usable_cores
 from pipeline.embed import cache_dir
 from pipeline.errors import ConfigError
 from pipeline.stages import MergeResult, check_run, merge_shards
@@ -72,6 +74,7 @@ def run_on_dask(paths: Sequence[str | Path], out: str | Path, config: Config, ad
     work = out / SHARDS_DIR
     created = not out.exists()
     with _client(address) as (client, workers, threads):
+        slots = _slots_by_host(client)
         count = shards or min(len(files), SHARDS_PER_WORKER * workers)
         jobs = [ShardJob(inputs=[str(p) for p in paths], folder=str(work / str(i)), index=i,
                          count=count, config=config,
@@ -79,7 +82,7 @@ def run_on_dask(paths: Sequence[str | Path], out: str | Path, config: Config, ad
                          head=str(head) if head else None,
                          participants=str(participants) if participants else None,
                          cwd=os.getcwd(), environment=_environment(config),
-                         threads=threads)
+                         threads=threads, slots_by_host=slots)
                 for i in range(count)]
         outcomes = _gather(client, jobs, progress)
     errors = [o.error for o in outcomes if o.error is not None]
@@ -98,6 +101,15 @@ def _environment(config: Config) -> dict[str, str]:
     """The cache folder, made absolute: workers need the same model files and shared cache."""
     root = cache_dir(config["embed"])
     return {"PRECODE_CACHE": str(root.resolve()) if root is not None else ""}
+
+
+def _slots_by_host(client: Any) -> dict[str, int]:
+    """Task threads per machine, from the scheduler: a worker shares its machine's cores
+    among them."""
+    slots: Counter[str] = Counter()
+    for info in client.scheduler_info().get("workers", {}).values():
+        slots[str(info.get("host", ""))] += int(info.get("nthreads", 1))
+    return dict(slots)
 
 
 def _gather(client: Any, jobs: list[ShardJob],
@@ -139,7 +151,7 @@ def _client(address: str) -> Iterator[tuple[Any, int, int | None]]:
                                silence_logs=logging.ERROR)
         try:
             with Client(cluster) as client:
-                yield client, workers, max(1, (os.cpu_count() or 1) // workers)
+                yield client, workers, max(1, usable_cores() // workers)
         finally:
             cluster.close()
         return

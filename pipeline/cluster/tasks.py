@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config
+from pipeline.cores import usable_cores
 from pipeline.embed import make_model
 from pipeline.embed.base import Embedder
 from pipeline.embed.offline import ensure_offline
@@ -49,7 +50,8 @@ class ShardJob:
     participants: str | None = None
     cwd: str | None = None  # relative input paths are the driver's
     environment: dict[str, str] = field(default_factory=dict)  # e.g. PRECODE_CACHE
-    threads: int | None = None  # for the model; None: all of the worker machine's cores
+    threads: int | None = None  # for the model; None: this worker's share of its machine
+    slots_by_host: dict[str, int] = field(default_factory=dict)  # task threads per machine
 
 
 def run_shard(job: ShardJob) -> ShardOutcome:
@@ -64,12 +66,25 @@ def run_shard(job: ShardJob) -> ShardOutcome:
                                head=job.head, participants=job.participants,
                                shard=ShardSpec.of(job.index, job.count),
                                embedder=_model(json.dumps(job.config["embed"], sort_keys=True),
-                                               job.threads))
+                                               job.threads or _share_of_cores(job)))
     except PrecodeError as exc:
         return ShardOutcome(job.index, job.folder, error=exc, worker_pid=os.getpid())
     counts = {k: v for r in results for k, v in r.counts.items()}
     warnings = [w for r in results for w in r.warnings]
     return ShardOutcome(job.index, job.folder, counts, warnings, worker_pid=os.getpid())
+
+
+def _share_of_cores(job: ShardJob) -> int:
+    """The model's threads on a cluster worker: the cores this process may use, shared among
+    the task threads of all workers on its machine (several worker processes on one node
+    would otherwise each start a thread per core)."""
+    from distributed import get_worker
+
+    try:
+        host = get_worker().address.rsplit(":", 1)[0].split("://")[-1]
+    except ValueError:  # not in a worker
+        return usable_cores()
+    return max(1, usable_cores() // max(1, job.slots_by_host.get(host, 1)))
 
 
 @functools.lru_cache(maxsize=1)

@@ -14,7 +14,6 @@ Needs onnxruntime and onnx, which precode installs (they are the default backend
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import warnings
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.cores import usable_cores
 from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.embed.folders import replace_folder
 from pipeline.embed.models import (
@@ -195,7 +195,7 @@ class OnnxInt8Embedder(Embedder):
         from tokenizers import Tokenizer
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads or os.cpu_count() or 1
+        options.intra_op_num_threads = self.threads or usable_cores()
         # Input shapes change with every batch: a memory pattern per shape only adds memory.
         options.enable_mem_pattern = False
         self._session = ort.InferenceSession(str(model_file), options,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import signal
 import threading
 from collections import deque
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 from multiprocessing import forkserver
 from typing import Any, TypeVar
 
+from pipeline.cores import usable_cores
 from pipeline.errors import ConfigError
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ def resolve_jobs(jobs: int) -> int:
         raise ConfigError(f"jobs must be 0 or a positive whole number, not {jobs!r}",
                           hint="use --jobs 1 (the default) to work in one process, or --jobs 0 "
                                "for one process per CPU")
-    return jobs or os.cpu_count() or 1
+    return jobs or usable_cores()
 
 
 def _pool_context(preload: Sequence[str]) -> Any:
