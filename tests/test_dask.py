@@ -83,6 +83,25 @@ def test_a_worker_killed_mid_shard_is_replaced_and_the_output_is_the_same(
     _assert_same(tmp_path / "run", plain)
 
 
+def _loads() -> tuple[int, int, int]:
+    """In a worker: model loads, reuses, and zero-shot fits kept (run by `client.run`)."""
+    from pipeline.cluster import tasks
+    from pipeline.suggest import scorer
+
+    info = tasks._model.cache_info()
+    return info.misses, info.hits, len(scorer._FITTED)
+
+
+def test_a_worker_loads_the_model_once_for_all_its_shards(plain: Path, tmp_path: Path) -> None:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        run_on_dask([SAMPLE], tmp_path / "run", _config(tmp_path / "cache"),
+                    cluster.scheduler_address, participants=PARTICIPANTS, shards=3)
+        (misses, hits, fitted), = client.run(_loads).values()
+    assert (misses, hits, fitted) == (1, 2, 1)
+    _assert_same(tmp_path / "run", plain)
+
+
 def test_an_input_error_in_one_shard_stops_the_run_cleanly(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
