@@ -40,6 +40,7 @@ METHODS = ("agglomerative", "hdbscan")
 EXACT_LIMIT = 20000  # configs/default.yaml's discover.exact_limit; measured in the docstring
 MICRO_CLUSTERS = 4000  # most micro-clusters the two-stage method makes
 MIN_EXACT_LIMIT = 10  # below it too few micro-clusters to tell themes apart
+CHUNK = 4096  # rows at a time in the second stage's float64 arithmetic
 
 
 def cluster_vectors(vectors: np.ndarray, method: str = "agglomerative",
@@ -124,23 +125,29 @@ def two_stage(vectors: np.ndarray, threshold: float, exact_limit: int,
 
 
 def _member_means(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """Each micro-cluster's mean vector (not normalized: its norm says how tight it is)."""
-    from scipy.sparse import csr_matrix
+    """Each micro-cluster's mean vector (not normalized: its norm says how tight it is).
 
-    n = len(labels)
-    members = csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(k, n))
+    Rows are added in order into float64 sums, `CHUNK` rows at a time: the same additions in
+    the same order as one sparse product over all rows, without a float64 copy of them all.
+    """
+    sums = np.zeros((k, vectors.shape[1]))
+    for start in range(0, len(labels), CHUNK):
+        np.add.at(sums, labels[start:start + CHUNK],
+                  vectors[start:start + CHUNK].astype(np.float64))
     counts = np.bincount(labels, minlength=k)
-    means: np.ndarray = np.asarray(members @ vectors.astype(np.float64)) / \
-        np.maximum(counts, 1)[:, None]
+    means: np.ndarray = sums / np.maximum(counts, 1)[:, None]
     return means
 
 
 def _outlying(vectors: np.ndarray, labels: np.ndarray, means: np.ndarray,
               threshold: float) -> np.ndarray:
     """Rows whose mean cosine distance to the other members of their micro-cluster exceeds
-    the threshold: k-means puts every row somewhere, average linkage would not."""
+    the threshold: k-means puts every row somewhere, average linkage would not. Each row's
+    mean is looked up `CHUNK` rows at a time, never as one rows x dimensions float64 array."""
     counts = np.bincount(labels, minlength=len(means))[labels]
-    own = np.einsum("ij,ij->i", vectors, means[labels]) * counts
+    own = np.concatenate([
+        np.einsum("ij,ij->i", vectors[start:start + CHUNK], means[labels[start:start + CHUNK]])
+        for start in range(0, len(labels), CHUNK)]) * counts
     others = (own - 1.0) / np.maximum(counts - 1, 1)
     return (counts > 1) & (1.0 - others > threshold)
 

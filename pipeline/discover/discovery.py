@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,13 +44,16 @@ from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
 from pipeline.records import Codebook, Segment, Source
-from pipeline.run_folder import RunFolder, fingerprint
-from pipeline.run_folder.codes import RULE, run_codes
-from pipeline.run_folder.view import RunView, load_run
+from pipeline.run_folder import RunFolder, SourceIndex, fingerprint
+from pipeline.run_folder.codebook import resolve_codebook
+from pipeline.run_folder.codes import RULE, RunCodes, run_codes
+from pipeline.run_folder.decisions import LOG_NAME, DecisionLog
+from pipeline.run_folder.suggestions import SuggestionLine, iter_suggestions
 from pipeline.suggest import PrototypeSuggester, rescore, segment_vectors, usable_editions
 
 VARIANT_SHARE = 0.5  # see nearest_code()
 VARIANT_SCORE = 0.5
+CHUNK = 2048  # segments embedded at a time (as the suggest stage's SUGGEST_CHUNK)
 
 
 def discover_settings(config: str | Path | None = None,
@@ -65,32 +68,32 @@ def discover(run_path: str | Path, settings: DiscoverSettings | None = None,
 
     `settings` is the `discover` config section (default: configs/default.yaml); `run_config`
     the run's resolved config (default: its manifest's), whose `embed` and `suggest` sections
-    say how segments are embedded.
+    say how segments are embedded. The run is streamed, not loaded: memory holds the codes of
+    each segment, the segments kept for clustering with their vectors, and one chunk of
+    `CHUNK` segments' other vectors at a time.
     """
     started = time.perf_counter()
     opts: DiscoverSettings = settings if settings is not None else discover_settings()
     check_values({"discover": opts})  # a library caller's own settings get the CLI's checks
-    view = load_run(run_path, need_segments=True)
-    if not view.suggestions:
-        raise RunFolderError("the run has no suggestions yet, so nothing says which segments "
-                             "no code fits", path=view.folder.path,
-                             hint=f"run `precode suggest {run_path}` first")
-    config = run_config or view.manifest["config"]
-    coded = run_codes(view.segments, view.suggestions, view.decisions, view.codebook.code_ids())
+    run = _read_run(run_path)
+    config = run_config or run.manifest["config"]
     embedder = make_embedder(config["embed"])
     notes = [f"segments considered: those no code fits ({RULE})"]
+    coded = run.coded
     uncoded = set(coded.uncoded())
-    pool = _pool(view, uncoded, embedder, notes)
-    prototypes = PrototypeSuggester(embedder, classifier_weight=0.0).fit(
-        view.codebook, usable_editions(view.codebook, embedder))
-    kept, reasons, filtered = _filter_filler(pool, embedder, prototypes, opts, notes)
-    clusters = _cluster(view, kept, embedder, config, opts, notes)
-    candidates = _describe(view, clusters, prototypes, config, opts)
+    with run.folder.source_index() as index:
+        pool = _pool(run.folder, index, uncoded, embedder, notes)
+        prototypes = PrototypeSuggester(embedder, classifier_weight=0.0).fit(
+            run.codebook, usable_editions(run.codebook, embedder))
+        kept, reasons, filtered = _filter_filler(pool, embedder, prototypes, opts, notes)
+        del pool
+        clusters = _cluster(index, kept, embedder, config, opts, notes)
+        candidates = _describe(run, index, clusters, prototypes, config, opts)
     counts = {
-        "segments": len(view.segments),
+        "segments": len(coded.codes),
         "uncoded": len(uncoded),
         "rejected_in_review": sum(1 for s in uncoded if s in coded.reviewed),
-        "other_language": len(uncoded) - len(pool),
+        "other_language": len(uncoded) - len(reasons),
         "filler_short": sum(1 for r in reasons if r == SHORT),
         "filler_small_talk": sum(1 for r in reasons if r == SMALL_TALK),
         "clustered": len(kept),
@@ -105,6 +108,46 @@ def discover(run_path: str | Path, settings: DiscoverSettings | None = None,
 
 
 @dataclass
+class _Run:
+    """What discovery reads of a run before it streams the segments: the codes each segment
+    carries (one small record per segment), not the segments or suggestion lines."""
+
+    folder: RunFolder
+    manifest: dict[str, Any]
+    codebook: Codebook
+    coded: RunCodes
+
+
+def _read_run(run_path: str | Path) -> _Run:
+    """The manifest, codebook and `run_codes` of a run, with suggestions streamed; the usual
+    errors when segments or suggestions are missing."""
+    folder = RunFolder(run_path)
+    manifest = folder.manifest()
+    _, codebook = resolve_codebook(folder)
+    segments = folder.iter_segments()  # raises the usual "segments.jsonl is missing" error
+    lines = _Counted(iter_suggestions(folder))
+    decisions = DecisionLog(folder.file(LOG_NAME)).read()
+    coded = run_codes(segments, lines, decisions, codebook.code_ids())
+    if not lines.count:
+        raise RunFolderError("the run has no suggestions yet, so nothing says which segments "
+                             "no code fits", path=folder.path,
+                             hint=f"run `precode suggest {run_path}` first")
+    return _Run(folder, manifest, codebook, coded)
+
+
+class _Counted(Iterator[SuggestionLine]):
+    """Suggestion lines passed through, counted (to tell a run without suggestions)."""
+
+    def __init__(self, lines: Iterator[SuggestionLine]) -> None:
+        self.lines, self.count = lines, 0
+
+    def __next__(self) -> SuggestionLine:
+        line = next(self.lines)
+        self.count += 1
+        return line
+
+
+@dataclass
 class _Clusters:
     """The kept segments, their vectors, and the clusters listed as candidates (row indexes
     into `kept`)."""
@@ -114,24 +157,24 @@ class _Clusters:
     listed: list[np.ndarray]
 
 
-def _pool(view: RunView, uncoded: set[str], embedder: Embedder, notes: list[str]
-          ) -> list[Segment]:
-    """The uncoded segments, less those in a language the embedding model was not trained on
-    (their vectors would cluster by language, not by topic)."""
-    by_source = {s.id: s for s in view.sources}
-    pool = [s for s in view.segments if s.id in uncoded]
+def _pool(folder: RunFolder, index: SourceIndex, uncoded: set[str], embedder: Embedder,
+          notes: list[str]) -> list[Segment]:
+    """The uncoded segments (streamed, only these kept), less those in a language the
+    embedding model was not trained on (their vectors would cluster by language, not by
+    topic)."""
+    pool = [s for s in folder.iter_segments() if s.id in uncoded]
     covered = embedder.languages
     if covered is None:
         return pool
-    other = sorted({by_source[s.source_id].language for s in pool} - covered)
+    language, name = index.languages, index.names
+    other = sorted({language[s.source_id] for s in pool} - covered)
     if other:
-        left = sorted({by_source[s.source_id].name for s in pool
-                       if by_source[s.source_id].language in other})
+        left = sorted({name[s.source_id] for s in pool if language[s.source_id] in other})
         notes.append(f"left out {len(left)} source(s) in {', '.join(other)} "
                      f"({', '.join(left)}): the embedding model was not trained on that "
                      "language, so its segments would cluster by language; use a "
                      "multilingual model or embed.backend=hashed-ngrams to include them")
-        pool = [s for s in pool if by_source[s.source_id].language in covered]
+        pool = [s for s in pool if language[s.source_id] in covered]
     return pool
 
 
@@ -139,15 +182,18 @@ def _filter_filler(pool: list[Segment], embedder: Embedder, prototypes: Prototyp
                    opts: DiscoverSettings, notes: list[str]
                    ) -> tuple[list[Segment], list[str | None], dict[str, list[str]]]:
     """The segments that are not filler, each segment's reason if it is, and a few examples
-    of each reason."""
+    of each reason. Own-text vectors are made and compared `CHUNK` segments at a time (a
+    segment's reason depends on it alone), so they are never all in memory."""
     positive = prototypes.text_kind_ != "exclude"
-    own = embedder.encode([s.text for s in pool]) if pool else \
-        np.zeros((0, embedder.dimension), np.float32)
     phrases = [str(p) for p in opts["filler_phrases"]]
-    filler_vectors = embedder.encode(phrases) if phrases else own[:0]
-    reasons = filler_reasons([s.text for s in pool], own, filler_vectors,
-                             prototypes.text_vectors_[positive], opts["min_words"],
-                             opts["filler_margin"])
+    filler_vectors = embedder.encode(phrases) if phrases else \
+        np.zeros((0, embedder.dimension), np.float32)
+    reasons: list[str | None] = []
+    for start in range(0, len(pool), CHUNK):
+        texts = [s.text for s in pool[start:start + CHUNK]]
+        reasons += filler_reasons(texts, embedder.encode(texts), filler_vectors,
+                                  prototypes.text_vectors_[positive], opts["min_words"],
+                                  opts["filler_margin"])
     kept = [s for s, r in zip(pool, reasons, strict=True) if r is None]
     filtered: dict[str, list[str]] = {SHORT: [], SMALL_TALK: []}
     for seg, why in zip(pool, reasons, strict=True):
@@ -160,12 +206,10 @@ def _filter_filler(pool: list[Segment], embedder: Embedder, prototypes: Prototyp
     return kept, reasons, filtered
 
 
-def _cluster(view: RunView, kept: list[Segment], embedder: Embedder, config: Config,
+def _cluster(index: SourceIndex, kept: list[Segment], embedder: Embedder, config: Config,
              opts: DiscoverSettings, notes: list[str]) -> _Clusters:
     """Cluster the kept segments; keep clusters that recur across sources, largest first."""
-    all_vectors = _vectors(view.segments, view.sources, embedder, config, opts["context"])
-    row = {s.id: i for i, s in enumerate(view.segments)}
-    vectors = all_vectors[[row[s.id] for s in kept]] if kept else all_vectors[:0]
+    vectors = _vectors(kept, index, embedder, config, opts["context"])
     threshold, note = distance_threshold(opts, embedder.model_key)
     notes += [note] if note else []
     labels = cluster_vectors(vectors, opts["method"], threshold,
@@ -188,45 +232,50 @@ def _cluster(view: RunView, kept: list[Segment], embedder: Embedder, config: Con
     return _Clusters(kept, vectors, listed)
 
 
-def _describe(view: RunView, clusters: _Clusters, prototypes: PrototypeSuggester,
-              config: Config, opts: DiscoverSettings) -> list[Candidate]:
-    """Each listed cluster as a candidate: keywords against the rest of the corpus, exemplars,
-    and the nearest existing code."""
+def _describe(run: _Run, index: SourceIndex, clusters: _Clusters,
+              prototypes: PrototypeSuggester, config: Config,
+              opts: DiscoverSettings) -> list[Candidate]:
+    """Each listed cluster as a candidate: keywords against the rest of the corpus (streamed),
+    exemplars, and the nearest existing code (only the listed segments are scored)."""
     kept, vectors, listed = clusters.kept, clusters.vectors, clusters.listed
     in_listed = {kept[i].id for g in listed for i in g}
-    rest = [s.text for s in view.segments if s.id not in in_listed]
+    rest = (s.text for s in run.folder.iter_segments() if s.id not in in_listed)
     keywords = class_keywords([[kept[i].text for i in g] for g in listed], rest,
                               opts["keywords"])
-    proba, code_ids = _scores(view, config) if listed else (np.zeros((0, 0)), [])
-    row = {s.id: i for i, s in enumerate(view.segments)}
-    by_source = {s.id: s for s in view.sources}
+    members = [kept[i] for g in listed for i in g]
+    manifest = {**run.manifest, "config": config}
+    proba, code_ids, _ = rescore(manifest, index, members, run.codebook) if listed else \
+        (np.zeros((0, 0)), [], "")
+    ends = np.cumsum([len(g) for g in listed])
     threshold = float(config["suggest"]["threshold"])
     candidates = []
-    for number, (members, words) in enumerate(zip(listed, keywords, strict=True), 1):
-        segs = [kept[i] for i in members]
-        near = nearest_code(proba[[row[s.id] for s in segs]], vectors[members], code_ids,
-                            prototypes, view.codebook, threshold)
-        candidates.append(_candidate(f"candidate_{number:02d}", segs, vectors[members], words,
-                                     opts["exemplars"], by_source, near))
+    for number, (group, words, end) in enumerate(zip(listed, keywords, ends, strict=True), 1):
+        segs = [kept[i] for i in group]
+        near = nearest_code(proba[end - len(group):end], vectors[group], code_ids,
+                            prototypes, run.codebook, threshold)
+        candidates.append(_candidate(f"candidate_{number:02d}", segs, vectors[group], words,
+                                     opts["exemplars"], index, near))
     return candidates
 
 
-def _vectors(segments: Sequence[Segment], sources: Sequence[Source], embedder: Embedder,
+def _vectors(segments: Sequence[Segment], index: SourceIndex, embedder: Embedder,
              config: Config, context: str) -> np.ndarray:
-    """Vectors of every segment of the run: as the suggester sees them, or their own text."""
-    if not segments:
-        return np.zeros((0, embedder.dimension), np.float32)
-    if context == "turn":
-        return segment_vectors(segments, sources, embedder, config["suggest"])
-    return normalize_rows(embedder.encode([s.text for s in segments]))
-
-
-def _scores(view: RunView, config: Config) -> tuple[np.ndarray, list[str]]:
-    """Every segment's calibrated scores, as the run's suggester (zero-shot or trained head)
-    gives them, recomputed with the run's settings (embeddings come from the cache)."""
-    manifest = {**view.manifest, "config": config}
-    proba, code_ids, _ = rescore(manifest, view.sources, view.segments, view.codebook)
-    return proba, code_ids
+    """Vectors of the segments to cluster: as the suggester sees them, or their own text.
+    Made `CHUNK` segments at a time, each chunk with only its sources, into one float32
+    array (a segment's vector depends on it and its own source alone)."""
+    out = np.zeros((len(segments), embedder.dimension), np.float32)
+    for start in range(0, len(segments), CHUNK):
+        batch = segments[start:start + CHUNK]
+        if context == "turn":
+            needed: dict[str, Source] = {}
+            for seg in batch:
+                if seg.source_id not in needed:
+                    needed[seg.source_id] = index.get(seg.source_id)
+            rows = segment_vectors(batch, list(needed.values()), embedder, config["suggest"])
+        else:
+            rows = normalize_rows(embedder.encode([s.text for s in batch]))
+        out[start:start + len(batch)] = rows
+    return out
 
 
 def nearest_code(proba: np.ndarray, vectors: np.ndarray, code_ids: Sequence[str],
@@ -251,17 +300,20 @@ def nearest_code(proba: np.ndarray, vectors: np.ndarray, code_ids: Sequence[str]
 
 
 def _candidate(cid: str, segs: Sequence[Segment], vectors: np.ndarray, keywords: list[str],
-               n_exemplars: int, by_source: Mapping[str, Source],
+               n_exemplars: int, index: SourceIndex,
                nearest: NearestCode | None) -> Candidate:
+    """One cluster described; source names come from the index, a speaker's attributes from
+    their source, read one at a time."""
+    name = index.names
     centre = normalize_rows(vectors.mean(axis=0, keepdims=True))[0]
     closeness = vectors @ centre
     order = np.argsort(-closeness, kind="stable")[:n_exemplars]
-    exemplars = [Exemplar(segs[i].id, by_source[segs[i].source_id].name, segs[i].speaker,
+    exemplars = [Exemplar(segs[i].id, name[segs[i].source_id], segs[i].speaker,
                           segs[i].text, round(float(closeness[i]), 4)) for i in order]
-    sources = Counter(by_source[s.source_id].name for s in segs)
+    sources = Counter(name[s.source_id] for s in segs)
     speakers = Counter((s.speaker, s.source_id) for s in segs)
-    speaker_rows = [{"speaker": speaker, "source": by_source[sid].name, "segments": n,
-                     "attributes": speaker_attributes(by_source[sid], speaker)}
+    speaker_rows = [{"speaker": speaker, "source": name[sid], "segments": n,
+                     "attributes": speaker_attributes(index.get(sid), speaker)}
                     for (speaker, sid), n in sorted(speakers.items(),
                                                     key=lambda kv: (-kv[1], kv[0]))]
     return Candidate(cid, len(segs), round(float(closeness.mean()), 4),

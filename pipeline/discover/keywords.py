@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -64,9 +64,11 @@ def terms(text: str, stop: frozenset[str]) -> Iterator[str]:
         previous = token
 
 
-def class_keywords(clusters: Sequence[Sequence[str]], rest: Sequence[str],
+def class_keywords(clusters: Sequence[Sequence[str]], rest: Iterable[str],
                    n: int = 8, min_segments: int = 2) -> list[list[str]]:
-    """The `n` most distinctive terms of each cluster of texts, against `rest`."""
+    """The `n` most distinctive terms of each cluster of texts, against `rest`.
+
+    `rest` is read once, so it may be streamed: only its term counts are kept."""
     stop = _stop_words()
     counts: list[Counter[str]] = []
     support: list[Counter[str]] = []

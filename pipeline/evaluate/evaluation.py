@@ -394,7 +394,7 @@ def _machine(run: RunFolder, manifest: dict[str, Any], target: Against,
                 hint=f"the suggestions are older than the segments: `precode suggest "
                      f"{run.path} --force`")
         settings = manifest["config"]["suggest"]
-        proba, warning = _scores(run, manifest, all_sources, all_segments, segments, book, labels)
+        proba, warning = _scores(run, manifest, all_sources, segments, book, labels)
         if warning:
             warnings.append(warning)
         seen = _trained_on(manifest, {s.source_id for s in segments})
@@ -428,14 +428,14 @@ def _trained_on(manifest: dict[str, Any], evaluated: set[str]) -> list[str]:
 
 
 def _scores(run: RunFolder, manifest: dict[str, Any], all_sources: Sequence[Source],
-            all_segments: Sequence[Segment], segments: Sequence[Segment], book: Codebook,
+            segments: Sequence[Segment], book: Codebook,
             labels: Mapping[str, set[str]]) -> tuple[np.ndarray, str | None]:
     """Full scores for the evaluated segments (codebook order) and a warning if they disagree
     with what suggestions.jsonl lists."""
-    proba_all, scored_codes, _ = rescore(manifest, all_sources, all_segments, book)
-    rows = {s.id: i for i, s in enumerate(all_segments)}
+    # Only the evaluated segments are scored: a segment's scores do not depend on the others.
+    scored, scored_codes, _ = rescore(manifest, all_sources, segments, book)
     columns = [scored_codes.index(c) for c in book.code_ids()]
-    proba = proba_all[[rows[s.id] for s in segments]][:, columns]
+    proba = scored[:, columns]
     settings = manifest["config"]["suggest"]
     again = thresholded(proba, book.code_ids(), settings["threshold"], settings["top_k"])
     differ = sum(1 for s, codes in zip(segments, again, strict=True) if codes != labels[s.id])

@@ -39,7 +39,7 @@ def build_report(view: RunView, settings: ReportSettings) -> dict[str, Any]:
     book, sources, segments = view.codebook, view.sources, view.segments
     by_source = {s.id: s for s in sources}
     code_ids = book.code_ids()
-    coded = run_codes(segments, view.suggestions, view.decisions, code_ids)
+    coded = run_codes(segments, view.suggestion_lines(), view.decisions, code_ids)
     warnings = list(coded.warnings)
     theme_of = {c.id: t.id for t, c in book.codes()}
 
@@ -357,7 +357,7 @@ def _review(view: RunView, coded: RunCodes, code_ids: Sequence[str]) -> dict[str
     coders = [{"coder": c, "decisions": len(ds), "segments": len({d.segment_id for d in ds}),
                "last": max(d.timestamp for d in ds)} for c, ds in sorted(by_coder.items())]
     suggested: dict[str, set[str]] = defaultdict(set)
-    for line in view.suggestions:
+    for line in view.suggestion_lines():
         if line.code is not None:
             suggested[line.code].add(line.segment_id)
     rows = []
@@ -371,7 +371,7 @@ def _review(view: RunView, coded: RunCodes, code_ids: Sequence[str]) -> dict[str
                      "pending": len(segs) - len(reviewed), "added": added,
                      "rate": format_figure(confirmed / len(reviewed), 2)
                      if reviewed else UNDEFINED})
-    with_suggestion = {line.segment_id for line in view.suggestions if line.code is not None}
+    with_suggestion = set().union(*suggested.values())
     total = len(view.segments)
     return {
         "reviewed": len(coded.reviewed), "total": total,

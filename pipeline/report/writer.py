@@ -94,8 +94,8 @@ def render_markdown(report: Mapping[str, Any], figures_dir: str) -> str:
 def write_report(run: str | Path, settings: ReportSettings | None = None,
                  out: str | Path | None = None) -> ReportResult:
     """Build the report of a run and write the HTML file, its Markdown twin and figures."""
-    view = load_run(run, need_segments=True)
-    if not view.suggestions and not view.decisions:
+    view = load_run(run, need_segments=True, stream_suggestions=True)
+    if not view.decisions and not view.has_suggestions():
         raise RunFolderError("the run has no suggestions or review decisions to report on",
                              path=view.folder.path,
                              hint=f"run `precode suggest {run}` first")

@@ -11,7 +11,7 @@ same codes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipeline.records import Decision, Segment
@@ -38,9 +38,12 @@ class RunCodes:
         return [seg_id for seg_id, codes in self.codes.items() if not codes]
 
 
-def run_codes(segments: Sequence[Segment], suggestions: Iterable[SuggestionLine],
+def run_codes(segments: Iterable[Segment], suggestions: Iterable[SuggestionLine],
               decisions: Iterable[Decision], known_codes: Iterable[str]) -> RunCodes:
     """Apply `RULE` to a run's segments, suggestions and review log.
+
+    Each is read once, so all may be streamed (`RunFolder.iter_segments`, `iter_suggestions`):
+    only the segment ids and the codes and scores they carry are kept.
 
     Lines naming a segment the run does not have, or a code outside `known_codes`, are left
     out with a warning (the report still renders; `precode evaluate` is the strict reader).
