@@ -36,7 +36,7 @@ from pipeline import ingest
 from pipeline.cluster.tasks import ShardJob, ShardOutcome, run_shard
 from pipeline.config import Config
 from pipeline.cores import usable_cores
-from pipeline.embed import cache_dir
+from pipeline.embed import cache_dir, make_model, unprepared
 from pipeline.errors import ConfigError
 from pipeline.stages import MergeResult, check_run, merge_shards
 
@@ -70,6 +70,9 @@ def run_on_dask(paths: Sequence[str | Path], out: str | Path, config: Config, ad
     started = time.perf_counter()
     check_run(paths, out, config, codebook, head)
     files = ingest.find_files(paths)
+    if unprepared(config["embed"]):
+        # Built once here, before any worker needs them: not by every worker at once.
+        make_model(config["embed"]).encode(["prepare"])
     out = Path(out)
     work = out / SHARDS_DIR
     created = not out.exists()
