@@ -29,8 +29,11 @@ PIECES = ["a", "é", "e\u0301", "\u0301", "\u0308", "\u0323", "A\u030a", "\u212b
           "\u1100", "\u1161", "\u11a8", "\u1100\u1161", "가\u11a8", "\ufeff", "\r", "\n",
           "\r\n", " ", "\t", "Nurse K: ", "Interviewer: "]
 RAW = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
-# Text `precode ingest` accepts (something to code in it), with or without a BOM.
-TEXT = st.tuples(st.sampled_from(["", "\ufeff"]), RAW, RAW).map(lambda t: f"{t[0]}{t[1]}ok{t[2]}")
+# Text `precode ingest` accepts (something to code in it), with or without a BOM. The "ok"
+# has a line of its own: glued to what comes before, "ÅokNurse K: " is one speaker label with
+# nothing said, which ingest rightly refuses (hypothesis found that one).
+TEXT = st.tuples(st.sampled_from(["", "\ufeff"]), RAW, RAW).map(
+    lambda t: f"{t[0]}{t[1]}\nok\n{t[2]}")
 ENCODINGS = {
     "utf-8": lambda text: text.encode("utf-8"),
     "utf-8 with BOM": lambda text: codecs.BOM_UTF8 + text.encode("utf-8"),
