@@ -43,13 +43,19 @@ from pipeline.embed import make_embedder
 from pipeline.embed.base import Embedder, normalize_rows
 from pipeline.errors import RunFolderError
 from pipeline.ingest.participants import speaker_attributes
-from pipeline.records import Codebook, Segment, Source
+from pipeline.records import Codebook, Segment
 from pipeline.run_folder import RunFolder, SourceIndex, fingerprint
 from pipeline.run_folder.codebook import resolve_codebook
 from pipeline.run_folder.codes import RULE, RunCodes, run_codes
 from pipeline.run_folder.decisions import LOG_NAME, DecisionLog
 from pipeline.run_folder.suggestions import SuggestionLine, iter_suggestions
-from pipeline.suggest import PrototypeSuggester, rescore, segment_vectors, usable_editions
+from pipeline.suggest import (
+    PrototypeSuggester,
+    rescore,
+    segment_vectors,
+    sources_for,
+    usable_editions,
+)
 
 VARIANT_SHARE = 0.5  # see nearest_code()
 VARIANT_SCORE = 0.5
@@ -267,11 +273,8 @@ def _vectors(segments: Sequence[Segment], index: SourceIndex, embedder: Embedder
     for start in range(0, len(segments), CHUNK):
         batch = segments[start:start + CHUNK]
         if context == "turn":
-            needed: dict[str, Source] = {}
-            for seg in batch:
-                if seg.source_id not in needed:
-                    needed[seg.source_id] = index.get(seg.source_id)
-            rows = segment_vectors(batch, list(needed.values()), embedder, config["suggest"])
+            rows = segment_vectors(batch, sources_for(batch, index), embedder,
+                                   config["suggest"])
         else:
             rows = normalize_rows(embedder.encode([s.text for s in batch]))
         out[start:start + len(batch)] = rows

@@ -11,6 +11,7 @@ from pipeline.embed.factory import (
     BACKENDS,
     DEFAULT_CACHE,
     cache_dir,
+    in_cache,
     make_embedder,
     make_model,
     resolve_backend,
@@ -18,5 +19,5 @@ from pipeline.embed.factory import (
 )
 
 __all__ = ["BACKENDS", "DEFAULT_CACHE", "CachedEmbedder", "Embedder", "EmbeddingCache",
-           "LayerMerge", "cache_dir", "make_embedder", "make_model", "merge_cache_layers",
-           "normalize_rows", "resolve_backend", "unprepared"]
+           "LayerMerge", "cache_dir", "in_cache", "make_embedder", "make_model",
+           "merge_cache_layers", "normalize_rows", "resolve_backend", "unprepared"]

@@ -72,7 +72,13 @@ def make_embedder(section: EmbedSettings | dict[str, Any],
     `layer`: new vectors go to this folder instead, and the configured cache is only read
     (a shard's own layer, merged into the cache by `precode merge`).
     """
-    inner = make_model(section)
+    return in_cache(make_model(section), section, progress, layer)
+
+
+def in_cache(inner: Embedder, section: EmbedSettings | dict[str, Any],
+             progress: Callable[[int, int], None] | None = None,
+             layer: Path | None = None) -> CachedEmbedder:
+    """`inner` behind the disk cache the `embed` section names (or a layer over it)."""
     if layer is not None:
         return CachedEmbedder(inner, layer, batch_size=section["batch_size"] * 4,
                               progress=progress, base=cache_dir(section))

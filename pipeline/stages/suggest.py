@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from pipeline.codebook import codebook_languages, codebook_to_yaml, load_codebook
 from pipeline.config import Config, EmbedSettings
-from pipeline.embed import CachedEmbedder, cache_dir, make_embedder
+from pipeline.embed import CachedEmbedder, in_cache, make_embedder
 from pipeline.embed.base import Embedder
 from pipeline.errors import CodebookError, RunFolderError
 from pipeline.records import Codebook, Segment, Source, Suggestion
@@ -164,11 +164,7 @@ def _cached_embedder(embedder: Embedder | None, section: EmbedSettings,
         return make_embedder(section, progress=progress, layer=layer)
     if isinstance(embedder, CachedEmbedder):
         return embedder
-    if layer is not None:
-        return CachedEmbedder(embedder, layer, batch_size=section["batch_size"] * 4,
-                              progress=progress, base=cache_dir(section))
-    return CachedEmbedder(embedder, cache_dir(section), batch_size=section["batch_size"] * 4,
-                          progress=progress)
+    return in_cache(embedder, section, progress, layer)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -39,6 +39,16 @@ class _Sources:
         return self._by_id[source_id]
 
 
+def sources_for(segments: Sequence[Segment], lookup: SourceLookup) -> list[Source]:
+    """The sources a batch of segments needs (for their turns and questions), each once, in
+    order of first use: a chunk is scored with these only."""
+    needed: dict[str, Source] = {}
+    for seg in segments:
+        if seg.source_id not in needed:
+            needed[seg.source_id] = lookup.get(seg.source_id)
+    return list(needed.values())
+
+
 def rescore(manifest: dict[str, Any], sources: Sequence[Source] | SourceLookup,
             segments: Iterable[Segment], codebook: Codebook,
             chunk: int = RESCORE_CHUNK) -> tuple[np.ndarray, list[str], str]:
@@ -56,11 +66,8 @@ def rescore(manifest: dict[str, Any], sources: Sequence[Source] | SourceLookup,
     parts = []
     iterator = iter(segments)
     while batch := list(itertools.islice(iterator, chunk)):
-        needed: dict[str, Source] = {}
-        for seg in batch:
-            if seg.source_id not in needed:
-                needed[seg.source_id] = lookup.get(seg.source_id)
-        vectors = segment_vectors(batch, list(needed.values()), embedder, config["suggest"])
+        vectors = segment_vectors(batch, sources_for(batch, lookup), embedder,
+                                  config["suggest"])
         parts.append(scorer.predict(vectors))
     proba = np.concatenate(parts) if parts else np.zeros((0, len(scorer.code_ids)))
     return proba, list(scorer.code_ids), scorer.method
