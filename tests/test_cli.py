@@ -475,9 +475,9 @@ def test_cli_sigint_stops_a_run_cleanly(tmp_path: Path, sample_dir: Path) -> Non
     out = tmp_path / "run"
     command = ["run", str(sample_dir), "--out", str(out), "--jobs", "2", "-q",
                *_fast(tmp_path / "cache")]
-    # Started as a shell starts a command: Ctrl-C not ignored, whatever this process' own
-    # disposition is (a child inherits an ignored SIGINT; full-suite runs showed the test
-    # process with SIGINT ignored by then, and the run then never saw the signal).
+    # Started as an interactive shell starts a command: Ctrl-C not ignored, whatever this
+    # process' own disposition is. A child inherits an ignored SIGINT, and pytest itself runs
+    # with SIGINT ignored when a non-interactive shell started it in the background (`cmd &`).
     proc = subprocess.Popen([sys.executable, "-c", _PAUSE_IN_SEGMENT, *command], cwd=ROOT,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
