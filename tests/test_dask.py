@@ -18,10 +18,7 @@ from pipeline.cluster.dask_driver import SHARDS_DIR, run_on_dask
 from pipeline.config import load_config
 from pipeline.stages import run_pipeline
 from tests.conftest import ROOT, SAMPLE
-
-OUTPUTS = ("sources.jsonl", "segments.jsonl", "suggestions.jsonl", "suggestions.csv",
-           "codebook.yaml")
-PARTICIPANTS = SAMPLE / "participants.csv"
+from tests.test_shard_merge import OUTPUTS, PARTICIPANTS
 
 
 def _config(cache: Path, backend: str = "hashed-ngrams") -> dict:

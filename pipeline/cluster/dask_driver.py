@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import ingest
 from pipeline.cluster.tasks import ShardJob, ShardOutcome, run_shard
 from pipeline.config import Config
 from pipeline.cores import usable_cores
@@ -68,8 +67,7 @@ def run_on_dask(paths: Sequence[str | Path], out: str | Path, config: Config, ad
     `progress(done, total)` counts finished shards.
     """
     started = time.perf_counter()
-    check_run(paths, out, config, codebook, head)
-    files = ingest.find_files(paths)
+    files = check_run(paths, out, config, codebook, head)
     if unprepared(config["embed"]):
         # Built once here, before any worker needs them: not by every worker at once.
         make_model(config["embed"]).encode(["prepare"])

@@ -52,13 +52,15 @@ def run_pipeline(paths: Sequence[str | Path], out: str | Path, config: Config | 
 
 def check_run(paths: Sequence[str | Path], out: str | Path, config: Config,
               codebook: str | Path | None = None, head: str | Path | None = None,
-              jobs: int = 1) -> None:
+              jobs: int = 1) -> list[tuple[Path, str]]:
     """Everything about a run that can be checked before work starts: settings, codebook,
-    trained head and input paths (a cluster driver checks them before it submits)."""
+    trained head and input paths (a cluster driver checks them before it submits). Returns
+    the transcripts found, (path, source name) in corpus order."""
     check_values(config)
     resolve_jobs(jobs)
     segment_options(config)
-    ingest.find_files(paths)
+    files = ingest.find_files(paths)
     _, book = resolve_codebook(RunFolder(out), codebook)
     if head is not None:
         load_head(head, make_embedder(config["embed"]), book)
+    return files

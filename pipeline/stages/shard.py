@@ -95,13 +95,12 @@ class ShardPlan:
     plan: str  # fingerprint of the listing: equal for every shard of one corpus
 
     first: int  # position of this shard's first source in the corpus
-    corpus_sources: int  # sources in the whole corpus
 
     def record(self) -> dict[str, Any]:
         """The manifest's `shard` section (before the outputs are sealed)."""
         return {"index": self.spec.index, "count": self.spec.count, "plan": self.plan,
                 "first": self.first, "sources": len(self.files),
-                "corpus_sources": self.corpus_sources}
+                "corpus_sources": len(self.names)}
 
 
 def plan_shard(files: Sequence[tuple[Path, str]], spec: ShardSpec,
@@ -113,8 +112,7 @@ def plan_shard(files: Sequence[tuple[Path, str]], spec: ShardSpec,
     listing = [[name, size] for (_, name), size in zip(files, sizes, strict=True)]
     plan = fingerprint("shard-plan", listing, spec.count,
                        Path(participants).name if participants is not None else None)
-    return ShardPlan(spec, part, [name for _, name in files], plan, starts[spec.index],
-                     len(files))
+    return ShardPlan(spec, part, [name for _, name in files], plan, starts[spec.index])
 
 
 SHARD_OUTPUTS = (SOURCES, SEGMENTS, JSONL, CSV, CODEBOOK)

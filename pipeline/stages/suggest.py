@@ -32,7 +32,7 @@ from pipeline.run_folder import (
 from pipeline.run_folder.codebook import resolve_codebook, write_codebook
 from pipeline.run_folder.suggestions import JSONL, SuggestionWriter
 from pipeline.stages.result import StageResult
-from pipeline.suggest import Scorer, load_head, suggestions, top_codes
+from pipeline.suggest import Scorer, load_head, sources_for, suggestions, top_codes
 
 SHARD_CACHE = "cache"  # a shard run's own embedding cache layer, inside its folder
 SUGGEST_CHUNK = 2048  # segments scored at a time: bounds the vectors held in memory
@@ -174,19 +174,16 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 def _sources_of(chunk: Sequence[Segment], index: SourceIndex, run: RunFolder) -> list[Source]:
-    """The sources a chunk of segments needs, in order of first use."""
-    needed: dict[str, Source] = {}
+    """The sources a chunk of segments needs, in order of first use; a segment whose source
+    sources.jsonl lacks is a clear error, not a KeyError."""
     for seg in chunk:
-        if seg.source_id in needed:
-            continue
         if seg.source_id not in index:
             raise RunFolderError(
                 f"segment {seg.id} belongs to source {seg.source_id!r}, which sources.jsonl "
                 "does not have", path=run.file(SEGMENTS),
                 hint=f"segments.jsonl is older than sources.jsonl; run `precode segment "
                      f"{run.path} --force`")
-        needed[seg.source_id] = index.get(seg.source_id)
-    return list(needed.values())
+    return sources_for(chunk, index)
 
 
 def _calibration_warnings(book: Codebook) -> list[str]:
